@@ -1,0 +1,123 @@
+/**
+ * PKCS#10 certification requests (RFC 2986): parse, verify, and build.
+ */
+import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
+import { publicKeyFromSpki } from "./public-key.js";
+import { Digests, signatureOid, signatureSchemeByOid, type DigestName } from "./algorithms.js";
+import { algorithmId, bitString, children, contents, ctx, derNull, expectChildren, expectTag, int, oid, oidValue, parseDer, printable, raw, seq, setOf, stringValue, Tag, utf8 } from "./der.js";
+import { DerError, UnsupportedAlgorithmError } from "./errors.js";
+import { encodeExtension, parseExtensionList, type ExtensionSpec } from "./extensions.js";
+import { describeKey, type KeyDescription } from "./keys.js";
+import { commonName, formatName, nameAttributes, type NameAttribute } from "./name.js";
+import { Oid } from "./oids.js";
+
+export interface Csr {
+  readonly der: Uint8Array;
+  /** DER of the subject Name. */
+  readonly subject: Uint8Array;
+  readonly subjectAttributes: NameAttribute[];
+  readonly subjectText: string;
+  readonly commonName: string | undefined;
+  /** DER of SubjectPublicKeyInfo. */
+  readonly spki: Uint8Array;
+  readonly challengePassword: string | undefined;
+  /** Requested extensions (extensionRequest attribute), by OID. */
+  readonly extensions: ReadonlyMap<string, { critical: boolean; value: Uint8Array }>;
+  readonly signatureOid: string;
+  publicKey(): KeyObject;
+  key(): KeyDescription;
+  /** Checks the self-signature (proof of possession). */
+  verify(): boolean;
+}
+
+/** Parses a DER PKCS#10 request; throws DerError when malformed. */
+export function parseCsr(der: Uint8Array): Csr {
+  const [infoTlv, algTlv, sigTlv] = expectChildren(parseDer(der), Tag.SEQUENCE, "CertificationRequest", 3);
+  const [, subjectTlv, spkiTlv, attrsTlv] = expectChildren(infoTlv, Tag.SEQUENCE, "CertificationRequestInfo", 3);
+  expectTag(subjectTlv, Tag.SEQUENCE, "subject");
+  expectTag(spkiTlv, Tag.SEQUENCE, "subjectPKInfo");
+  let challengePassword: string | undefined;
+  let extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
+  if (attrsTlv) {
+    for (const attr of children(expectTag(attrsTlv, 0xa0, "attributes"))) {
+      const [type, values] = expectChildren(attr, Tag.SEQUENCE, "Attribute", 2);
+      const first = expectChildren(values, Tag.SET, "attribute values", 1)[0]!;
+      const t = oidValue(type!);
+      if (t === Oid.challengePassword) challengePassword = stringValue(first);
+      else if (t === Oid.extensionRequest) extensions = parseExtensionList(raw(first));
+    }
+  }
+  const [sigOidTlv] = expectChildren(algTlv, Tag.SEQUENCE, "signatureAlgorithm", 1);
+  const signatureOidValue = oidValue(sigOidTlv!);
+  const signature = contents(expectTag(sigTlv, Tag.BIT_STRING, "signature")).subarray(1);
+  const subjectAttributes = nameAttributes(subjectTlv!);
+  let key: KeyObject | undefined;
+  const publicKey = (): KeyObject => (key ??= publicKeyFromSpki(raw(spkiTlv!)));
+  return {
+    der,
+    subject: raw(subjectTlv!),
+    subjectAttributes,
+    subjectText: formatName(subjectAttributes),
+    commonName: commonName(subjectAttributes),
+    spki: raw(spkiTlv!),
+    challengePassword,
+    extensions,
+    signatureOid: signatureOidValue,
+    publicKey,
+    key: () => describeKey(publicKey()),
+    verify: () => verifyCsr(raw(infoTlv!), signatureOidValue, signature, publicKey),
+  };
+}
+
+function verifyCsr(info: Uint8Array, sigOid: string, signature: Uint8Array, publicKey: () => KeyObject): boolean {
+  let scheme;
+  try {
+    scheme = signatureSchemeByOid(sigOid);
+  } catch {
+    return false;
+  }
+  if (!scheme.digest) return false;
+  try {
+    const key = publicKey();
+    if (key.asymmetricKeyType !== scheme.key) return false;
+    return nodeVerify(Digests[scheme.digest].node, info, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+export interface CsrOptions {
+  /** DER Name (see name.buildName). */
+  subject: Uint8Array;
+  key: KeyObject;
+  challengePassword?: string;
+  extensions?: readonly ExtensionSpec[];
+  digest?: DigestName;
+}
+
+/** Builds and signs a PKCS#10 request. */
+export function buildCsr(o: CsrOptions): Uint8Array {
+  const keyType = o.key.asymmetricKeyType;
+  if (keyType !== "rsa" && keyType !== "ec") throw new UnsupportedAlgorithmError(`cannot sign a CSR with a ${keyType} key`);
+  const digest = o.digest ?? "sha256";
+  const spki = createPublicKey(o.key).export({ format: "der", type: "spki" });
+  const attrs: Uint8Array[] = [];
+  if (o.challengePassword !== undefined) {
+    const pw = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(o.challengePassword) ? printable(o.challengePassword) : utf8(o.challengePassword);
+    attrs.push(seq(oid(Oid.challengePassword), setOf(pw)));
+  }
+  if (o.extensions?.length) attrs.push(seq(oid(Oid.extensionRequest), setOf(seq(...o.extensions.map(encodeExtension)))));
+  const info = seq(int(0), o.subject, spki, ctx(0, ...attrs));
+  const sigOid = signatureOid(keyType, digest);
+  const signature = nodeSign(Digests[digest].node, info, o.key);
+  return seq(info, keyType === "rsa" ? algorithmId(sigOid, derNull()) : algorithmId(sigOid), bitString(signature));
+}
+
+/** Wraps a parse failure of CSR bytes. */
+export function parseCsrAs(der: Uint8Array, what: string): Csr {
+  try {
+    return parseCsr(der);
+  } catch (err) {
+    throw new DerError(`${what}: not a PKCS#10 request (${(err as Error).message})`, { cause: err });
+  }
+}

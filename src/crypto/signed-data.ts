@@ -1,0 +1,214 @@
+/**
+ * CMS SignedData (RFC 5652 §5): parse, verify one signer, sign, and the
+ * certs-only degenerate form (RFC 8894 §3.4).
+ */
+import { createHash, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
+import { digestByOid, Digests, signatureSchemeByOid, signatureOid, type DigestName } from "./algorithms.js";
+import { matchesIssuerSerial, parseCertificate, type Certificate } from "./certificate.js";
+import { contentInfo, parseContentInfo } from "./content-info.js";
+import {
+  algorithmId, children, contents, ctx, derNull, expectChildren, expectTag, int, intRaw, octetValue, octets, oid, oidValue, raw, retag, seq, setOf, Tag,
+  time, type Tlv,
+} from "./der.js";
+import { DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
+import { Oid } from "./oids.js";
+
+export interface SignerInfo {
+  sid: { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
+  digestOid: string;
+  /** The [0] IMPLICIT signedAttrs as encoded (re-tagged as SET to verify). */
+  signedAttrs: Uint8Array | undefined;
+  /** signedAttrs by type: the values of each attribute. */
+  attributes: ReadonlyMap<string, Tlv[]>;
+  signatureOid: string;
+  signature: Uint8Array;
+}
+
+export interface ParsedSignedData {
+  contentType: string;
+  content: Uint8Array | undefined;
+  /** DER of each certificate in `certificates` (other choices skipped). */
+  certificates: Uint8Array[];
+  /** DER of each CRL in `crls`. */
+  crls: Uint8Array[];
+  signers: SignerInfo[];
+}
+
+function parseSignerInfo(t: Tlv): SignerInfo {
+  const kids = expectChildren(t, Tag.SEQUENCE, "SignerInfo", 5);
+  const sidTlv = kids[1]!;
+  const sid =
+    sidTlv.tag === 0x80
+      ? { ski: contents(sidTlv) }
+      : (() => {
+          const [issuer, serial] = expectChildren(sidTlv, Tag.SEQUENCE, "IssuerAndSerialNumber", 2);
+          return { issuer: raw(issuer!), serial: contents(expectTag(serial, Tag.INTEGER, "serialNumber")) };
+        })();
+  const [digestOidTlv] = expectChildren(kids[2], Tag.SEQUENCE, "digestAlgorithm", 1);
+  let i = 3;
+  let signedAttrs: Uint8Array | undefined;
+  const attributes = new Map<string, Tlv[]>();
+  if (kids[i]?.tag === 0xa0) {
+    signedAttrs = raw(kids[i]!);
+    for (const attr of children(kids[i++]!)) {
+      const [type, values] = expectChildren(attr, Tag.SEQUENCE, "Attribute", 2);
+      attributes.set(oidValue(type!), expectChildren(values, Tag.SET, "AttributeValues"));
+    }
+  }
+  const [sigOid] = expectChildren(kids[i++], Tag.SEQUENCE, "signatureAlgorithm", 1);
+  const signature = octetValue(expectTag(kids[i], Tag.OCTET_STRING, "signature"));
+  return { sid, digestOid: oidValue(digestOidTlv!), signedAttrs, attributes, signatureOid: oidValue(sigOid!), signature };
+}
+
+/** Parses ContentInfo(signedData); throws DerError when malformed. */
+export function parseSignedData(der: Uint8Array): ParsedSignedData {
+  const { contentType, content } = parseContentInfo(der);
+  if (contentType !== Oid.signedData) throw new DerError(`expected signedData, got content type ${contentType}`);
+  const kids = expectChildren(content, Tag.SEQUENCE, "SignedData", 4);
+  const [eType, eContent] = expectChildren(kids[2], Tag.SEQUENCE, "EncapsulatedContentInfo", 1);
+  let i = 3;
+  const certificates: Uint8Array[] = [];
+  if (kids[i]?.tag === 0xa0) for (const c of children(kids[i++]!)) if (c.tag === Tag.SEQUENCE) certificates.push(raw(c));
+  const crls: Uint8Array[] = [];
+  if (kids[i]?.tag === 0xa1) for (const c of children(kids[i++]!)) if (c.tag === Tag.SEQUENCE) crls.push(raw(c));
+  const signers = expectChildren(kids[i], Tag.SET, "SignerInfos").map(parseSignerInfo);
+  return {
+    contentType: oidValue(eType!),
+    content: eContent ? octetValue(children(expectTag(eContent, 0xa0, "eContent"))[0]!) : undefined,
+    certificates,
+    crls,
+    signers,
+  };
+}
+
+/** Finds the signer's certificate among `certs` by its sid. */
+export function findSignerCertificate(signer: SignerInfo, certs: readonly Certificate[]): Certificate | undefined {
+  const sid = signer.sid;
+  if ("ski" in sid) {
+    return certs.find((c) => {
+      const ext = c.extensions.get(Oid.subjectKeyIdentifier);
+      return ext && Buffer.compare(ext.value.subarray(2), sid.ski) === 0;
+    });
+  }
+  return certs.find((c) => matchesIssuerSerial(c, sid.issuer, sid.serial));
+}
+
+/**
+ * Verifies `signer` over `content` with `cert`'s key (RFC 5652 §5.4, §5.6):
+ * messageDigest and contentType attributes, then the signature. Returns the
+ * digest used. Throws SignatureError or UnsupportedAlgorithmError.
+ */
+export function verifySigner(sd: ParsedSignedData, signer: SignerInfo, cert: Certificate): DigestName {
+  const digest = digestByOid(signer.digestOid);
+  const scheme = signatureSchemeByOid(signer.signatureOid);
+  const content = sd.content ?? new Uint8Array(0);
+  let signed: Uint8Array = content;
+  if (signer.signedAttrs) {
+    const md = signer.attributes.get(Oid.messageDigest)?.[0];
+    if (!md || md.tag !== Tag.OCTET_STRING) throw new SignatureError("signedAttrs without messageDigest");
+    const actual = createHash(Digests[digest].node).update(content).digest();
+    if (Buffer.compare(actual, contents(md)) !== 0) throw new SignatureError("messageDigest does not match the content");
+    const ct = signer.attributes.get(Oid.contentType)?.[0];
+    if (ct && oidValue(ct) !== sd.contentType) throw new SignatureError("contentType attribute does not match the content");
+    signed = retag(signer.signedAttrs, Tag.SET);
+  }
+  const key = cert.publicKey();
+  if (key.asymmetricKeyType !== scheme.key) throw new SignatureError(`a ${scheme.key} signature from a ${key.asymmetricKeyType} key`);
+  let ok: boolean;
+  try {
+    ok = nodeVerify(Digests[scheme.digest ?? digest].node, signed, key, signer.signature);
+  } catch (err) {
+    throw new SignatureError("signature verification failed", { cause: err });
+  }
+  if (!ok) throw new SignatureError("bad signature");
+  return digest;
+}
+
+/** One signed attribute: its type and its encoded values. */
+export interface Attribute {
+  type: string;
+  values: Uint8Array[];
+}
+
+export interface SignOptions {
+  contentType: string;
+  content: Uint8Array;
+  /** Included in `certificates` in this order. */
+  certificates: readonly Uint8Array[];
+  signerCert: Certificate;
+  signerKey: KeyObject;
+  digest: DigestName;
+  /** Extra signed attributes; contentType, messageDigest and signingTime are added. */
+  attributes: readonly Attribute[];
+  signingTime: Date;
+}
+
+/**
+ * Signs `content` and returns ContentInfo(signedData), DER.
+ * NOTE(client): signedAttrs are DER-sorted (Go's micromdm scepclient re-sorts
+ * the SET OF before verifying), eContent is a primitive OCTET STRING and an
+ * RSA signerInfo says plain rsaEncryption (strongSwan 5.9.8 rejects anything else).
+ */
+export function signData(o: SignOptions): Uint8Array {
+  const dig = Digests[o.digest];
+  const messageDigest = createHash(dig.node).update(o.content).digest();
+  const attrs = [
+    { type: Oid.contentType, values: [oid(o.contentType)] },
+    { type: Oid.signingTime, values: [time(o.signingTime)] },
+    { type: Oid.messageDigest, values: [octets(messageDigest)] },
+    ...o.attributes,
+  ].map((a) => seq(oid(a.type), setOf(...a.values)));
+  const signedAttrs = setOf(...attrs);
+  const keyType = o.signerKey.asymmetricKeyType;
+  if (keyType !== "rsa" && keyType !== "ec") throw new UnsupportedAlgorithmError(`cannot sign with a ${keyType} key`);
+  const signature = nodeSign(dig.node, signedAttrs, o.signerKey);
+  const sigAlg = keyType === "rsa" ? algorithmId(Oid.rsaEncryption, derNull()) : algorithmId(signatureOid("ec", o.digest));
+  const signerInfo = seq(
+    int(1),
+    seq(o.signerCert.issuer, intRaw(o.signerCert.serial)),
+    algorithmId(dig.oid, derNull()),
+    retag(signedAttrs, 0xa0),
+    sigAlg,
+    octets(signature),
+  );
+  const sd = seq(
+    int(1),
+    setOf(algorithmId(dig.oid, derNull())),
+    seq(oid(o.contentType), ctx(0, octets(o.content))),
+    ...(o.certificates.length ? [ctx(0, ...o.certificates)] : []),
+    setOf(signerInfo),
+  );
+  return contentInfo(Oid.signedData, sd);
+}
+
+/**
+ * The degenerate SignedData (RFC 8894 §3.4): no content, no signers, only
+ * certificates (certs-only) and optionally CRLs (a GetCRL answer).
+ */
+export function degenerateSignedData(certificates: readonly Uint8Array[], crls: readonly Uint8Array[] = []): Uint8Array {
+  const sd = seq(
+    int(1),
+    setOf(),
+    seq(oid(Oid.data)),
+    ...(certificates.length ? [ctx(0, ...certificates)] : []),
+    ...(crls.length ? [ctx(1, ...crls)] : []),
+    setOf(),
+  );
+  return contentInfo(Oid.signedData, sd);
+}
+
+/** The certificates of a certs-only SignedData (or any SignedData), DER, in order. */
+export function certificatesOf(der: Uint8Array): Uint8Array[] {
+  return parseSignedData(der).certificates;
+}
+
+/** Parses every certificate carried, skipping none; throws DerError naming the bad one. */
+export function parseCarriedCertificates(sd: ParsedSignedData): Certificate[] {
+  return sd.certificates.map((der, i) => {
+    try {
+      return parseCertificate(der);
+    } catch (err) {
+      throw new DerError(`certificate ${i} in SignedData: ${(err as Error).message}`, { cause: err });
+    }
+  });
+}
