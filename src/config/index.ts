@@ -1,0 +1,15 @@
+/**
+ * Configuration: load and validate (zod); fails fast naming the bad key.
+ * A leaf module: imports nothing else from `src/`.
+ *
+ * @module
+ */
+export { loadConfig, DEFAULT_CONFIG_FILE, type LoadConfigOptions, type LoadedConfig } from "./load.js";
+export {
+  configSchema, profileSchema, PROFILE_NAME, LOG_LEVELS,
+  type Config, type ConfigInput, type ProfileConfig, type RaConfig, type UpstreamConfig,
+} from "./schema.js";
+export { ConfigError, type ConfigErrorDetails } from "./errors.js";
+export { parseDuration, tryParseDuration } from "./duration.js";
+export { redactConfig, isSecretPath, REDACTED } from "./redact.js";
+export { envVarName, resolveEnvVar, ENV_PREFIX, NON_CONFIG_ENV_VARS } from "./env.js";
