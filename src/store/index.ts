@@ -1,0 +1,13 @@
+/**
+ * The Redis adapter of the TransactionStore port (ioredis). Every Redis key is
+ * built in keys.ts.
+ */
+export { checkRedisPolicy, connectRedis, pingRedis, type ConnectRedisOptions } from "./connect.js";
+export { RedisPolicyError, StoreError } from "./errors.js";
+export { StoreKeys, STATE_ORDER } from "./keys.js";
+export {
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
+  RedisTransactionStore,
+  type RedisTransactionStoreOptions,
+} from "./redis-transaction-store.js";

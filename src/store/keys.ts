@@ -1,0 +1,101 @@
+/**
+ * Every Redis key and channel scepgate's store uses, built in one place from
+ * the configured prefix (e.g. `scepgate:`). Profile names are URI-encoded so a
+ * `:` in a profile can never make two keys collide. No key holds a secret:
+ * record ids are hashes, nonces are public protocol values.
+ *
+ * Layout (P = prefix):
+ * - `P tx:{id}`                              hash    one Transaction, each top-level field JSON-encoded
+ * - `P idx:all`                              zset    every record id, scored by createdAt (ms)
+ * - `P idx:state:{state}`                    zset    record ids in that state, scored by createdAt
+ * - `P idx:profile:{profile}`                zset    record ids of that profile, scored by createdAt
+ * - `P idx:profile:{profile}:state:{state}`  zset    record ids of that profile in that state
+ * - `P audit`                                stream  every audit event of every record
+ * - `P audit:tx:{id}`                        stream  the audit events of one record (cheap history)
+ * - `P nonce:{profile}:{hex}`                string  digest of the message that carried a senderNonce, PX = window
+ * - `P tx-changes`                           channel pub/sub `{"id","state"}` after every write of a record
+ */
+import { TransactionState } from "../ra/ports.js";
+
+/** All states in a fixed order; the write scripts find a state's index keys by this position. */
+export const STATE_ORDER: readonly TransactionState[] = Object.values(TransactionState);
+
+/** Index of the first per-state key in {@link StoreKeys.writeKeys} (1-based, as Lua's KEYS). */
+export const WRITE_KEYS_STATE_BASE = 6;
+
+/** Builds the Redis keys of one store (one prefix). */
+export class StoreKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash holding one Transaction record. */
+  record(id: string): string {
+    return `${this.prefix}tx:${id}`;
+  }
+
+  /** Stream of every audit event (all records). */
+  auditStream(): string {
+    return `${this.prefix}audit`;
+  }
+
+  /** Stream of the audit events of one record, oldest first. */
+  recordAudit(id: string): string {
+    return `${this.prefix}audit:tx:${id}`;
+  }
+
+  /** Sorted set of every record id, scored by createdAt. */
+  indexAll(): string {
+    return `${this.prefix}idx:all`;
+  }
+
+  /** Sorted set of record ids in one state. */
+  indexState(state: TransactionState): string {
+    return `${this.prefix}idx:state:${state}`;
+  }
+
+  /** Sorted set of the record ids of one profile. */
+  indexProfile(profile: string): string {
+    return `${this.prefix}idx:profile:${encodeURIComponent(profile)}`;
+  }
+
+  /** Sorted set of the record ids of one profile in one state. */
+  indexProfileState(profile: string, state: TransactionState): string {
+    return `${this.prefix}idx:profile:${encodeURIComponent(profile)}:state:${state}`;
+  }
+
+  /** The index list() reads for a filter. */
+  indexFor(filter: { state?: TransactionState; profile?: string }): string {
+    if (filter.profile !== undefined) {
+      return filter.state ? this.indexProfileState(filter.profile, filter.state) : this.indexProfile(filter.profile);
+    }
+    return filter.state ? this.indexState(filter.state) : this.indexAll();
+  }
+
+  /** String remembering one senderNonce of one profile. */
+  nonce(profile: string, nonceHex: string): string {
+    return `${this.prefix}nonce:${encodeURIComponent(profile)}:${nonceHex}`;
+  }
+
+  /** Pub/sub channel announcing every write of a record. */
+  changes(): string {
+    return `${this.prefix}tx-changes`;
+  }
+
+  /**
+   * The KEYS of the write scripts (create, restart, transition), in this order:
+   * 1 record, 2 audit stream, 3 record audit, 4 index all, 5 index profile,
+   * then one `idx:state:*` per {@link STATE_ORDER} entry, then one
+   * `idx:profile:*:state:*` per entry. A script only learns the current state
+   * inside Redis, so it gets every state's keys and picks by position.
+   */
+  writeKeys(profile: string, id: string): string[] {
+    return [
+      this.record(id),
+      this.auditStream(),
+      this.recordAudit(id),
+      this.indexAll(),
+      this.indexProfile(profile),
+      ...STATE_ORDER.map((s) => this.indexState(s)),
+      ...STATE_ORDER.map((s) => this.indexProfileState(profile, s)),
+    ];
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The store's Lua scripts: each write is one atomic round trip, sent with
+ * EVALSHA through ioredis `defineCommand` (ioredis falls back to EVAL once per
+ * connection when the script is not cached yet).
+ *
+ * Records are hashes whose fields hold the JSON of each top-level Transaction
+ * field, so a script never decodes JSON: Redis 7.0's cjson turns `[]` into
+ * `{}`, which would corrupt `sans: []` on a read-modify-write of a JSON blob.
+ * The only field a script reads is `state`, a JSON string without escapes.
+ *
+ * ARGV sections are length-prefixed: `n, item1 … itemN` (see {@link section}).
+ */
+import type { Redis } from "ioredis";
+import { STATE_ORDER, WRITE_KEYS_STATE_BASE } from "./keys.js";
+
+/** How many KEYS the write scripts take (see StoreKeys.writeKeys). */
+export const WRITE_KEY_COUNT = WRITE_KEYS_STATE_BASE - 1 + 2 * STATE_ORDER.length;
+
+const PRELUDE = `
+local N = ${STATE_ORDER.length}
+local POS = {${STATE_ORDER.map((s, i) => `["${s}"]=${i}`).join(",")}}
+local function state_key(s) return KEYS[${WRITE_KEYS_STATE_BASE} + POS[s]] end
+local function profile_state_key(s) return KEYS[${WRITE_KEYS_STATE_BASE} + N + POS[s]] end
+local function section(i)
+  local n = tonumber(ARGV[i])
+  local t = {}
+  for j = 1, n do t[j] = ARGV[i + j] end
+  return t, i + n + 1
+end
+local function unquote(v) return string.sub(v, 2, -2) end
+local function index(id, score, s)
+  redis.call('ZADD', KEYS[4], score, id)
+  redis.call('ZADD', KEYS[5], score, id)
+  redis.call('ZADD', state_key(s), score, id)
+  redis.call('ZADD', profile_state_key(s), score, id)
+end
+local function unindex_state(id, s)
+  redis.call('ZREM', state_key(s), id)
+  redis.call('ZREM', profile_state_key(s), id)
+end
+local function audit(fields, from, to)
+  if from then table.insert(fields, 'from'); table.insert(fields, from) end
+  table.insert(fields, 'to'); table.insert(fields, to)
+  redis.call('XADD', KEYS[2], '*', unpack(fields))
+  redis.call('XADD', KEYS[3], '*', unpack(fields))
+end
+local function publish(channel, id, s)
+  redis.call('PUBLISH', channel, '{"id":"' .. id .. '","state":"' .. s .. '"}')
+end
+local function same_owner(cur)
+  return cur[2] == ARGV[3] and cur[3] == ARGV[4]
+end
+`;
+
+/**
+ * create: ARGV = id, channel, profileJson, txidJson, score, state,
+ * section(audit pairs), section(record field pairs).
+ * Returns {1} when created, {0, HGETALL} when a record was already there.
+ */
+const CREATE = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
+local id, s = ARGV[1], ARGV[6]
+if not POS[s] then return redis.error_reply('ERR scepgate: unknown state ' .. s) end
+local a, i = section(7)
+local f = section(i)
+redis.call('HSET', KEYS[1], unpack(f))
+index(id, ARGV[5], s)
+audit(a, nil, s)
+publish(ARGV[2], id, s)
+return {1}
+`;
+
+/**
+ * restart: same ARGV as create. Replaces the record only when it is in
+ * rejected or failed (and belongs to the same profile/transactionID).
+ * Returns 1 when replaced, else 0.
+ */
+const RESTART = `${PRELUDE}
+local cur = redis.call('HMGET', KEYS[1], 'state', 'profile', 'transactionId')
+if not cur[1] or not same_owner(cur) then return 0 end
+local old = unquote(cur[1])
+if old ~= 'rejected' and old ~= 'failed' then return 0 end
+local id, s = ARGV[1], ARGV[6]
+if not POS[s] then return redis.error_reply('ERR scepgate: unknown state ' .. s) end
+local a, i = section(7)
+local f = section(i)
+unindex_state(id, old)
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(f))
+index(id, ARGV[5], s)
+audit(a, old, s)
+publish(ARGV[2], id, s)
+return 1
+`;
+
+/**
+ * transition: ARGV = id, channel, profileJson, txidJson, newState ('' keeps
+ * the state), section(from states), section(audit pairs), section(patch
+ * field pairs). Returns the new record (HGETALL) or nil when the record is
+ * missing or not in one of `from`.
+ */
+const TRANSITION = `${PRELUDE}
+local cur = redis.call('HMGET', KEYS[1], 'state', 'profile', 'transactionId')
+if not cur[1] or not same_owner(cur) then return false end
+local old = unquote(cur[1])
+local from, i = section(6)
+local allowed = false
+for _, s in ipairs(from) do if s == old then allowed = true; break end end
+if not allowed then return false end
+local id, new = ARGV[1], ARGV[5]
+if new == '' then new = old end
+if not POS[new] then return redis.error_reply('ERR scepgate: unknown state ' .. new) end
+local a, j = section(i)
+local p = section(j)
+if #p > 0 then redis.call('HSET', KEYS[1], unpack(p)) end
+if new ~= old then
+  local score = redis.call('ZSCORE', KEYS[4], id) or '0'
+  unindex_state(id, old)
+  redis.call('ZADD', state_key(new), score, id)
+  redis.call('ZADD', profile_state_key(new), score, id)
+end
+audit(a, old, new)
+publish(ARGV[2], id, new)
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
+ * checkNonce: KEYS = nonce key; ARGV = digest, windowMs.
+ * SET NX PX; "fresh" when set, "resent" when the stored digest matches, else "replay".
+ */
+const NONCE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 'fresh' end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 'resent' end
+return 'replay'
+`;
+
+type Arg = string | number;
+type ScriptCall = (...args: Arg[]) => Promise<unknown>;
+
+/** The scripts bound to one connection. Each takes its KEYS, then its ARGV. */
+export interface StoreScripts {
+  create(keys: string[], args: Arg[]): Promise<unknown>;
+  restart(keys: string[], args: Arg[]): Promise<unknown>;
+  transition(keys: string[], args: Arg[]): Promise<unknown>;
+  checkNonce(key: string, digest: string, windowMs: number): Promise<unknown>;
+}
+
+const DEFINITIONS = {
+  scepgateStoreCreate: { lua: CREATE, numberOfKeys: WRITE_KEY_COUNT },
+  scepgateStoreRestart: { lua: RESTART, numberOfKeys: WRITE_KEY_COUNT },
+  scepgateStoreTransition: { lua: TRANSITION, numberOfKeys: WRITE_KEY_COUNT },
+  scepgateStoreNonce: { lua: NONCE, numberOfKeys: 1 },
+} as const;
+
+/**
+ * Defines the scripts on `redis` (once per connection object; several stores
+ * may share it) and returns typed callers.
+ */
+export function installScripts(redis: Redis): StoreScripts {
+  const commands = redis as unknown as Record<string, ScriptCall | undefined>;
+  for (const [name, def] of Object.entries(DEFINITIONS)) {
+    if (typeof commands[name] !== "function") redis.defineCommand(name, def);
+  }
+  const call = (name: keyof typeof DEFINITIONS, args: Arg[]): Promise<unknown> => {
+    const fn = commands[name];
+    if (!fn) throw new Error(`scepgate store: script ${name} is not defined`);
+    return fn.apply(redis, args);
+  };
+  return {
+    create: (keys, args) => call("scepgateStoreCreate", [...keys, ...args]),
+    restart: (keys, args) => call("scepgateStoreRestart", [...keys, ...args]),
+    transition: (keys, args) => call("scepgateStoreTransition", [...keys, ...args]),
+    checkNonce: (key, digest, windowMs) => call("scepgateStoreNonce", [key, digest, windowMs]),
+  };
+}
+
+/** A length-prefixed ARGV section. */
+export function section(items: readonly Arg[]): Arg[] {
+  return [items.length, ...items];
+}
