@@ -1,0 +1,52 @@
+/** Building the Transaction record of a new enrollment request. */
+import { Oid, parseSubjectAltName, type Csr } from "../crypto/index.js";
+import { keyId, transactionRecordId } from "./ids.js";
+import type { ChallengeOutcome, RequestContext, Transaction, TransactionState } from "./ports.js";
+
+export interface NewTransactionInput {
+  profile: string;
+  transactionId: string;
+  messageType: "17" | "19";
+  csr: Csr;
+  requesterCert: Uint8Array;
+  requesterSpki: Uint8Array;
+  state: TransactionState;
+  challenge: ChallengeOutcome;
+  context: RequestContext;
+  source: "scep" | "batch";
+  now: Date;
+}
+
+/** The SANs of a CSR as "DNS:…", "IP:…" strings (empty when none or unreadable). */
+export function csrSubjectAltNames(csr: Csr): string[] {
+  const ext = csr.extensions.get(Oid.subjectAltName);
+  if (!ext) return [];
+  try {
+    return parseSubjectAltName(ext.value);
+  } catch {
+    return ["(unreadable subjectAltName)"];
+  }
+}
+
+export function newTransaction(i: NewTransactionInput): Transaction {
+  const at = i.now.toISOString();
+  return {
+    id: transactionRecordId(i.profile, i.transactionId),
+    profile: i.profile,
+    transactionId: i.transactionId,
+    messageType: i.messageType,
+    state: i.state,
+    source: i.source,
+    csr: Buffer.from(i.csr.der).toString("base64"),
+    subject: i.csr.subjectText,
+    commonName: i.csr.commonName,
+    sans: csrSubjectAltNames(i.csr),
+    key: i.csr.key(),
+    requesterCert: Buffer.from(i.requesterCert).toString("base64"),
+    requesterKeyId: keyId(i.requesterSpki),
+    challenge: i.challenge,
+    context: i.context,
+    createdAt: at,
+    updatedAt: at,
+  };
+}

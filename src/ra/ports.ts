@@ -1,0 +1,202 @@
+/**
+ * The ports the RA use-cases depend on. Adapters live in store/, queue/,
+ * upstream/, policy/ and observability/; ra/ imports none of them.
+ */
+import type { Csr, KeyDescription } from "../crypto/index.js";
+import type { FailInfo } from "../protocol/index.js";
+
+export interface Clock {
+  now(): Date;
+}
+
+/** pino-compatible structured logger (object first, message second). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/**
+ * Lifecycle of one enrollment (DESIGN.md "States of a transaction"):
+ * received → pending_approval → approved → forwarding → (upstream_pending) → issued,
+ * with rejected and failed as the other ends.
+ */
+export const TransactionState = {
+  received: "received",
+  pendingApproval: "pending_approval",
+  approved: "approved",
+  forwarding: "forwarding",
+  upstreamPending: "upstream_pending",
+  issued: "issued",
+  rejected: "rejected",
+  failed: "failed",
+} as const;
+export type TransactionState = (typeof TransactionState)[keyof typeof TransactionState];
+
+export const FinalStates: ReadonlySet<TransactionState> = new Set(["issued", "rejected", "failed"]);
+
+/** How the challenge password check went, for operators. */
+export type ChallengeOutcome = "not-required" | "valid" | "otp-valid" | "missing" | "wrong" | "otp-invalid";
+
+/** Who made the request and how, recorded for operators. */
+export interface RequestContext {
+  clientAddress?: string;
+  userAgent?: string;
+}
+
+/**
+ * One enrollment, keyed by (profile, device transactionID). Binary values are
+ * base64 DER so the record is plain JSON.
+ */
+export interface Transaction {
+  /** Short stable id for operators (see transactionRecordId). */
+  id: string;
+  profile: string;
+  transactionId: string;
+  messageType: "17" | "19";
+  state: TransactionState;
+  /** Where the request came from: a device over SCEP, or the batch command. */
+  source: "scep" | "batch";
+  csr: string;
+  subject: string;
+  commonName?: string;
+  sans: string[];
+  key: KeyDescription;
+  /** The request signer's certificate; a CertRep SUCCESS is encrypted to it. */
+  requesterCert: string;
+  /** sha256 of the requester's SubjectPublicKeyInfo: only this key may collect the result. */
+  requesterKeyId: string;
+  challenge: ChallengeOutcome;
+  context: RequestContext;
+  createdAt: string;
+  updatedAt: string;
+  /** Issued certificate (DER, base64) and the chain sent with it. */
+  certificate?: string;
+  chain?: string[];
+  serial?: string;
+  notAfter?: string;
+  failInfo?: FailInfo;
+  /** Why it was rejected or failed, as the device is told (failInfoText). */
+  reason?: string;
+  /** Who decided (operator name, "policy", "upstream"). */
+  decidedBy?: string;
+  upstream?: UpstreamProgress;
+}
+
+export interface UpstreamProgress {
+  transactionId: string;
+  attempts: number;
+  lastError?: string;
+  nextPollAt?: string;
+}
+
+/** Fields a transition may change. */
+export type TransactionPatch = Partial<Omit<Transaction, "id" | "profile" | "transactionId" | "createdAt">>;
+
+/** One audit stream entry: who did what to which transaction, and why. */
+export interface AuditEvent {
+  profile: string;
+  transactionId: string;
+  id: string;
+  event: string;
+  from?: TransactionState;
+  to?: TransactionState;
+  actor: string;
+  reason?: string;
+  at: string;
+}
+
+export interface TransactionFilter {
+  state?: TransactionState;
+  profile?: string;
+  limit?: number;
+}
+
+/** Outcome of remembering a request's senderNonce (DESIGN.md "Nonces"). */
+export type NonceCheck = "fresh" | "resent" | "replay";
+
+export interface TransactionStore {
+  get(profile: string, transactionId: string): Promise<Transaction | undefined>;
+  getById(id: string): Promise<Transaction | undefined>;
+  /** Creates the record unless one exists; returns the stored record either way. Audits "created". */
+  create(tx: Transaction, actor: string): Promise<{ created: boolean; tx: Transaction }>;
+  /** Replaces a finished (rejected/failed) record with a new attempt; false if it is no longer finished. */
+  restart(tx: Transaction, actor: string): Promise<boolean>;
+  /**
+   * Moves a record from one of `from` to `patch.state` (or patches it in place
+   * when `patch.state` is absent), atomically; audits the change. Returns the
+   * new record, or undefined when the record is not in one of `from`.
+   */
+  transition(
+    profile: string,
+    transactionId: string,
+    from: readonly TransactionState[],
+    patch: TransactionPatch,
+    audit: { actor: string; event: string; reason?: string },
+  ): Promise<Transaction | undefined>;
+  list(filter: TransactionFilter): Promise<Transaction[]>;
+  /** Audit history of one transaction, oldest first. */
+  history(profile: string, transactionId: string): Promise<AuditEvent[]>;
+  /**
+   * Remembers (profile, senderNonce) for `windowMs` with the digest of the
+   * message that carried it: "resent" when the same message was seen,
+   * "replay" when a different one was.
+   */
+  checkNonce(profile: string, nonce: Uint8Array, messageDigest: string, windowMs: number): Promise<NonceCheck>;
+  /** Resolves with the record once it reaches a final state, or undefined after `timeoutMs`. */
+  waitForFinal(profile: string, transactionId: string, timeoutMs: number): Promise<Transaction | undefined>;
+}
+
+/** What the upstream CA (or the embedded CA) answered an enrollment. */
+export type UpstreamResult =
+  | { status: "issued"; certificate: Uint8Array; chain: Uint8Array[] }
+  | { status: "pending" }
+  | { status: "rejected"; failInfo: FailInfo; reason: string };
+
+export interface EnrollRequest {
+  profile: string;
+  /** The transactionID to use upstream: deterministic, so a retried forward is the same upstream transaction. */
+  upstreamTransactionId: string;
+  csr: Csr;
+  messageType: "17" | "19";
+}
+
+/**
+ * The CA behind the RA: a remote SCEP CA reached as the RA (upstream/), or the
+ * embedded development CA behind the same port.
+ */
+export interface UpstreamCa {
+  /** True when enroll() answers at once in-process (the embedded CA): the front issues without the queue. */
+  readonly inline: boolean;
+  /** CA certificates to publish in GetCACert after the RA certificate(s): issuing CA first, root last. */
+  caChain(): Promise<Uint8Array[]>;
+  enroll(req: EnrollRequest): Promise<UpstreamResult>;
+  /** Polls an upstream PENDING (GetCertInitial as the RA). */
+  poll(req: EnrollRequest): Promise<UpstreamResult>;
+}
+
+/** Hands approved transactions to the forward workers (queue/). */
+export interface ForwardQueue {
+  /** Enqueues the forward of an approved transaction; idempotent per transaction. */
+  enqueueForward(profile: string, transactionId: string): Promise<void>;
+}
+
+/** What policy decides about an enrollment request. */
+export type PolicyDecision =
+  | { decision: "approve"; challenge: ChallengeOutcome }
+  | { decision: "manual"; challenge: ChallengeOutcome }
+  | { decision: "reject"; failInfo: FailInfo; reason: string; challenge: ChallengeOutcome };
+
+export interface PolicyInput {
+  profile: string;
+  csr: Csr;
+  messageType: "17" | "19";
+  /** The request signer's certificate (the old certificate for a RenewalReq). */
+  requesterCertDer: Uint8Array;
+  now: Date;
+}
+
+export interface ApprovalPolicy {
+  evaluate(input: PolicyInput): Promise<PolicyDecision>;
+}

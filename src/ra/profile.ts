@@ -1,0 +1,21 @@
+/** A configured SCEP profile as the use-cases see it. */
+import type { CipherName, DigestName } from "../crypto/index.js";
+import type { RaIdentity } from "./identity.js";
+import type { ApprovalPolicy, UpstreamCa } from "./ports.js";
+
+export interface ProfileSettings {
+  /** How long an auto-approved request may wait for its certificate before the answer is PENDING. */
+  syncWaitMs: number;
+  /** How long senderNonces are remembered to spot replays. */
+  replayWindowMs: number;
+  crypto: { cipher: "mirror" | Exclude<CipherName, "des">; digest: "mirror" | Exclude<DigestName, "md5"> };
+  compat: { legacyDes: boolean; legacyDigest: boolean; caCertInCertRep: boolean };
+}
+
+export interface Profile {
+  name: string;
+  identity: RaIdentity;
+  upstream: UpstreamCa;
+  policy: ApprovalPolicy;
+  settings: ProfileSettings;
+}

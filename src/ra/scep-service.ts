@@ -1,0 +1,95 @@
+/**
+ * The RA's SCEP service: dispatches the operations of RFC 8894 §4 to the
+ * use-cases of a profile. Implements ScepService for the edge.
+ */
+import { createHash } from "node:crypto";
+import { degenerateSignedData } from "../crypto/index.js";
+import {
+  decodeRequest, FailInfo, formatCapabilities, MalformedMessageError, MessageType, ScepgateCapabilities, type ScepRequest,
+} from "../protocol/index.js";
+import { handleEnrollment, type EnrollmentDeps } from "./enrollment.js";
+import { handlePoll } from "./poll.js";
+import type { Profile } from "./profile.js";
+import type { RequestContext } from "./ports.js";
+import { failure } from "./responses.js";
+import type { PkiOperationResult, ScepService, TypedBody } from "./service.js";
+
+const CAPS = formatCapabilities(ScepgateCapabilities);
+
+export class RaScepService implements ScepService {
+  private readonly profiles: ReadonlyMap<string, Profile>;
+  private readonly caCertCache = new Map<string, { chain: Uint8Array[]; body: TypedBody }>();
+
+  constructor(
+    private readonly deps: EnrollmentDeps,
+    profiles: readonly Profile[],
+  ) {
+    this.profiles = new Map(profiles.map((p) => [p.name, p]));
+  }
+
+  hasProfile(name: string): boolean {
+    return this.profiles.has(name);
+  }
+
+  private profile(name: string): Profile {
+    const p = this.profiles.get(name);
+    if (!p) throw new Error(`unknown profile ${name}`);
+    return p;
+  }
+
+  async getCaCaps(): Promise<string> {
+    return CAPS;
+  }
+
+  /** RA certificate(s) first, then the CA chain (NOTE(client): iOS and Windows pick the RA by keyUsage). */
+  async getCaCert(name: string): Promise<TypedBody> {
+    const p = this.profile(name);
+    const chain = await p.upstream.caChain();
+    const hit = this.caCertCache.get(name);
+    if (hit && hit.chain === chain) return hit.body;
+    const certs = [...p.identity.certificates.map((c) => c.der), ...chain];
+    const body = { contentType: "application/x-x509-ca-ra-cert", body: degenerateSignedData(certs) };
+    this.caCertCache.set(name, { chain, body });
+    return body;
+  }
+
+  async getNextCaCert(): Promise<TypedBody | undefined> {
+    return undefined;
+  }
+
+  async pkiOperation(name: string, message: Uint8Array, context: RequestContext): Promise<PkiOperationResult> {
+    const p = this.profile(name);
+    let decoded;
+    try {
+      decoded = decodeRequest(message, p.identity.decryption);
+    } catch (err) {
+      if (err instanceof MalformedMessageError) return { kind: "malformed", reason: err.message };
+      throw err;
+    }
+    const now = this.deps.clock.now();
+    if (!decoded.ok) {
+      const r = decoded.rejection;
+      this.deps.logger.warn({ profile: name, transactionId: r.transactionId, failInfo: r.failInfo, reason: r.reason, ...context }, "request refused");
+      return { kind: "certrep", body: failure(p, now, r, r.failInfo, r.reason) };
+    }
+    return { kind: "certrep", body: await this.dispatch(p, decoded.request, message, context) };
+  }
+
+  private async dispatch(p: Profile, req: ScepRequest, message: Uint8Array, context: RequestContext): Promise<Uint8Array> {
+    const digest = createHash("sha256").update(message).digest("hex");
+    const nonce = await this.deps.store.checkNonce(p.name, req.senderNonce, digest, p.settings.replayWindowMs);
+    const now = this.deps.clock.now();
+    if (nonce === "replay") {
+      return failure(p, now, { ...req, digest: req.algorithms.digest }, FailInfo.badRequest, "senderNonce was already used by another message");
+    }
+    switch (req.messageType) {
+      case MessageType.PKCSReq:
+      case MessageType.RenewalReq:
+        return handleEnrollment(this.deps, p, req, nonce, context);
+      case MessageType.CertPoll:
+        return handlePoll(this.deps, p, req);
+      default:
+        return failure(p, now, { ...req, digest: req.algorithms.digest }, FailInfo.badRequest, "GetCert and GetCRL are not supported by this profile's CA");
+    }
+  }
+}
