@@ -53,6 +53,7 @@ export class EmbeddedCa implements UpstreamCa {
   readonly inline = true;
   /** DER AuthorityKeyIdentifier value naming this CA. */
   private readonly aki: Uint8Array;
+  private chain: Uint8Array[] | undefined;
 
   private constructor(
     /** The CA certificate. */
@@ -78,8 +79,9 @@ export class EmbeddedCa implements UpstreamCa {
     return validityDays === this.validityDays ? this : new EmbeddedCa(this.certificate, this.key, this.clock, validityDays);
   }
 
+  /** The same array every time, so callers may cache what they derive from it. */
   async caChain(): Promise<Uint8Array[]> {
-    return [this.certificate.der];
+    return (this.chain ??= [this.certificate.der]);
   }
 
   async enroll(req: EnrollRequest): Promise<UpstreamResult> {

@@ -1,0 +1,36 @@
+/** `scepgate serve`: the HTTP front (and, later, the workers) in one process. */
+import { createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
+import { pingRedis } from "../store/index.js";
+import type { Runtime } from "./runtime.js";
+
+export interface Serving {
+  server: HttpServer;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function serve(rt: Runtime): Promise<Serving> {
+  const { config } = rt.loaded;
+  const app = createEdgeApp({
+    scep: rt.service,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    logger: rt.logger,
+    ready: () => pingRedis(rt.redis.redis),
+  });
+  const server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port });
+  const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${host}:${server.port}/scep`;
+  rt.logger.info(
+    { url, profiles: rt.profiles.map((p) => p.name), redis: config.redis.url ? "configured" : rt.redis.url, config: rt.loaded.source },
+    "scepgate listening",
+  );
+  return {
+    server,
+    url,
+    stop: async () => {
+      await server.close();
+      await rt.close();
+    },
+  };
+}
