@@ -1,11 +1,10 @@
 /** The Redis connection of a process: the configured URL, or the private redis-server of dataDir. */
-import type { Redis } from "ioredis";
 import type { Config } from "../config/index.js";
-import { checkRedisPolicy, connectRedis } from "../store/index.js";
+import { checkRedisPolicy, connectRedis, type RedisClient } from "../store/index.js";
 import { ensurePrivateRedis } from "../store/redis-child.js";
 
 export interface RedisHandle {
-  redis: Redis;
+  redis: RedisClient;
   /** The URL (or socket path) for logs and for more connections (BullMQ, subscribers). */
   url: string;
   /** Closes the connection, and stops the private redis-server when this process started it. */

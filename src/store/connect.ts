@@ -72,3 +72,6 @@ function unixSchemeToPath(url: string): string {
   const m = /^unix:(?:\/\/)?(\/.*)$/i.exec(url);
   return m?.[1] ?? url;
 }
+
+/** The connection type, for code outside the store that holds one without using ioredis itself. */
+export type RedisClient = Redis;

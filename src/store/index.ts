@@ -2,7 +2,7 @@
  * The Redis adapter of the TransactionStore port (ioredis). Every Redis key is
  * built in keys.ts.
  */
-export { checkRedisPolicy, connectRedis, pingRedis, type ConnectRedisOptions } from "./connect.js";
+export { checkRedisPolicy, connectRedis, pingRedis, type ConnectRedisOptions, type RedisClient } from "./connect.js";
 export { RedisPolicyError, StoreError } from "./errors.js";
 export { StoreKeys, STATE_ORDER } from "./keys.js";
 export {
