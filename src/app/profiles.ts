@@ -56,6 +56,11 @@ async function buildProfile(config: Config, name: string, cfg: ProfileConfig, de
       replayWindowMs: config.replayWindow,
       crypto: cfg.crypto,
       compat: cfg.compat,
+      forwarding: {
+        retryForMs: cfg.upstream?.retryFor ?? 86_400_000,
+        maxPendingAgeMs: cfg.upstream?.maxPendingAge ?? 7 * 86_400_000,
+        pollIntervalMs: cfg.upstream?.pollInterval ?? 60_000,
+      },
     },
   };
 }

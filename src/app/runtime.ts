@@ -6,6 +6,7 @@ import type { LoadedConfig } from "../config/index.js";
 import { createLogger, type AppLogger } from "../observability/logger.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock } from "../ra/ports.js";
+import { Operator } from "../ra/operator.js";
 import { RaScepService } from "../ra/scep-service.js";
 import { RedisTransactionStore } from "../store/index.js";
 import { buildProfiles } from "./profiles.js";
@@ -19,6 +20,7 @@ export interface Runtime {
   store: RedisTransactionStore;
   profiles: Profile[];
   service: RaScepService;
+  operator: Operator;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export async function createRuntime(loaded: LoadedConfig, logger = createLogger(
     const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock });
     const profiles = await buildProfiles(config, { clock, logger });
     const service = new RaScepService({ store, clock, logger }, profiles);
+    const byName = new Map(profiles.map((p) => [p.name, p]));
+    const operator = new Operator({ store, clock, logger, profile: (name) => byName.get(name) });
     return {
       loaded,
       logger,
@@ -40,6 +44,7 @@ export async function createRuntime(loaded: LoadedConfig, logger = createLogger(
       store,
       profiles,
       service,
+      operator,
       close: async () => {
         await store.close();
         await redis.close();

@@ -3,6 +3,7 @@ export * from "./algorithms.js";
 export * from "./certificate.js";
 export * from "./chain.js";
 export * from "./content-info.js";
+export * from "./crl.js";
 export * from "./csr.js";
 export * from "./envelope.js";
 export * from "./errors.js";

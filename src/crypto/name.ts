@@ -65,14 +65,18 @@ export function commonName(attrs: NameAttribute[]): string | undefined {
   return attrs.find((a) => a.oid === "2.5.4.3")?.value;
 }
 
-/** Splits "CN=a, O=b\, c" into [type, value] pairs. */
+/**
+ * Splits "CN=a, O=b\, c" (or OpenSSL's "/O=b/CN=a") into [type, value] pairs.
+ * The separator is "/" only for the slash form, so a value may hold "/".
+ */
 function splitDn(dn: string): Array<[string, string]> {
   const parts: Array<[string, string]> = [];
+  const separator = dn.trimStart().startsWith("/") ? "/" : ",";
   let cur = "";
   for (let i = 0; i < dn.length; i++) {
     const ch = dn[i]!;
     if (ch === "\\" && i + 1 < dn.length) cur += dn[++i];
-    else if (ch === "," || ch === "/") {
+    else if (ch === separator) {
       if (cur.trim()) parts.push(splitPair(cur));
       cur = "";
     } else cur += ch;

@@ -4,15 +4,9 @@
  */
 import { isTrustedBy, parseCertificate, type Certificate } from "../crypto/index.js";
 import { FailInfo } from "../protocol/index.js";
-import type { ApprovalPolicy, ChallengeOutcome, PolicyDecision, PolicyInput } from "../ra/ports.js";
+import type { ApprovalPolicy, ChallengeOutcome, OneTimePasswords, PolicyDecision, PolicyInput } from "../ra/ports.js";
 import { secretsEqual } from "./challenge.js";
 import { checkRules, type RequestRules } from "./rules.js";
-
-/** One-time password redemption (policy/otp-store.ts implements it over Redis). */
-export interface OneTimePasswords {
-  /** Atomically consumes `password` for `profile` when valid for `subject`; true when it was. */
-  consume(profile: string, password: string, subjectCn: string | undefined, now: Date): Promise<boolean>;
-}
 
 export interface ProfilePolicyOptions {
   approval: "auto" | "manual";

@@ -34,6 +34,8 @@ export interface SuccessOptions extends CertRepCommon {
   recipient: Certificate;
   cipher: CipherName;
   keyTransport?: KeyTransportName;
+  /** The OAEP hash when keyTransport is rsa-oaep (default SHA-1). */
+  oaepHash?: DigestName;
   /** Issued certificate first, then any chain; or the certificate asked for by GetCert. */
   certificates: readonly Uint8Array[];
   /** For GetCRL. */
@@ -64,7 +66,7 @@ function sign(c: CertRepCommon, status: PkiStatus, content: Uint8Array, failInfo
 /** SUCCESS: the certs-only bundle, enveloped to the requester (RFC 8894 §3.3.2.1). */
 export function certRepSuccess(o: SuccessOptions): Uint8Array {
   const bundle = degenerateSignedData(o.certificates, o.crls);
-  const envelope = buildEnvelope({ content: bundle, cipher: o.cipher, recipient: o.recipient, keyTransport: o.keyTransport });
+  const envelope = buildEnvelope({ content: bundle, cipher: o.cipher, recipient: o.recipient, keyTransport: o.keyTransport, oaepHash: o.oaepHash });
   return sign(o, PkiStatus.SUCCESS, envelope);
 }
 

@@ -162,9 +162,22 @@ export interface EnrollRequest {
   messageType: "17" | "19";
 }
 
+/** What the upstream answered a GetCert / GetCRL (RFC 8894 §3.3.4, §3.3.5). */
+export type UpstreamQueryResult =
+  | { status: "ok"; certificates: Uint8Array[]; crls: Uint8Array[] }
+  | { status: "pending" }
+  | { status: "rejected"; failInfo: FailInfo; reason: string };
+
+/** `IssuerAndSerialNumber` of a GetCert / GetCRL, as DER Name and INTEGER contents. */
+export interface CertificateRef {
+  issuer: Uint8Array;
+  serial: Uint8Array;
+}
+
 /**
  * The CA behind the RA: a remote SCEP CA reached as the RA (upstream/), or the
- * embedded development CA behind the same port.
+ * embedded development CA behind the same port. A remote CA that cannot be
+ * reached, or answers with an HTTP error or garbage, throws UpstreamError.
  */
 export interface UpstreamCa {
   /** True when enroll() answers at once in-process (the embedded CA): the front issues without the queue. */
@@ -172,14 +185,28 @@ export interface UpstreamCa {
   /** CA certificates to publish in GetCACert after the RA certificate(s): issuing CA first, root last. */
   caChain(): Promise<Uint8Array[]>;
   enroll(req: EnrollRequest): Promise<UpstreamResult>;
-  /** Polls an upstream PENDING (GetCertInitial as the RA). */
+  /** Polls an upstream PENDING (CertPoll/GetCertInitial as the RA, same upstream transactionID). */
   poll(req: EnrollRequest): Promise<UpstreamResult>;
+  /** GetCert: a certificate by issuer and serial. */
+  getCert(ref: CertificateRef): Promise<UpstreamQueryResult>;
+  /** GetCRL: the CRL covering the certificate with this issuer and serial. */
+  getCrl(ref: CertificateRef): Promise<UpstreamQueryResult>;
+  /** GetNextCACert: the rollover CA certificate(s), or undefined when there are none. */
+  getNextCaCert(): Promise<Uint8Array[] | undefined>;
 }
 
 /** Hands approved transactions to the forward workers (queue/). */
 export interface ForwardQueue {
   /** Enqueues the forward of an approved transaction; idempotent per transaction. */
   enqueueForward(profile: string, transactionId: string): Promise<void>;
+}
+
+/** One-time challenge passwords (`scepgate otp issue`), kept in the store. */
+export interface OneTimePasswords {
+  /** Stores a new password valid once until `expiresAt`, optionally only for a subject CN. */
+  issue(profile: string, password: string, expiresAt: Date, subjectCn: string | undefined): Promise<void>;
+  /** Atomically consumes `password` for `profile` when unexpired and valid for `subjectCn`; true when it was. */
+  consume(profile: string, password: string, subjectCn: string | undefined, now: Date): Promise<boolean>;
 }
 
 /** What policy decides about an enrollment request. */

@@ -10,6 +10,8 @@ export interface ProfileSettings {
   replayWindowMs: number;
   crypto: { cipher: "mirror" | Exclude<CipherName, "des">; digest: "mirror" | Exclude<DigestName, "md5"> };
   compat: { legacyDes: boolean; legacyDigest: boolean; caCertInCertRep: boolean };
+  /** Persistence towards the CA: retry unreachable for retryForMs, poll a PENDING for maxPendingAgeMs. */
+  forwarding: { retryForMs: number; maxPendingAgeMs: number; pollIntervalMs: number };
 }
 
 export interface Profile {

@@ -63,6 +63,7 @@ export function success(profile: Profile, req: ScepRequest, now: Date, certifica
     recipient: req.signer,
     cipher: responseCipher(profile, alg.cipher),
     keyTransport: alg.keyTransport === "rsa-oaep" ? "rsa-oaep" : "rsa-pkcs1",
+    oaepHash: alg.oaepHash,
     certificates,
     crls,
   });

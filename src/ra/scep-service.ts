@@ -3,12 +3,13 @@
  * use-cases of a profile. Implements ScepService for the edge.
  */
 import { createHash } from "node:crypto";
-import { degenerateSignedData } from "../crypto/index.js";
+import { degenerateSignedData, Oid, signData } from "../crypto/index.js";
 import {
   decodeRequest, FailInfo, formatCapabilities, MalformedMessageError, MessageType, ScepgateCapabilities, type ScepRequest,
 } from "../protocol/index.js";
 import { handleEnrollment, type EnrollmentDeps } from "./enrollment.js";
 import { handlePoll } from "./poll.js";
+import { handleQuery } from "./query.js";
 import type { Profile } from "./profile.js";
 import type { RequestContext } from "./ports.js";
 import { failure } from "./responses.js";
@@ -53,8 +54,23 @@ export class RaScepService implements ScepService {
     return body;
   }
 
-  async getNextCaCert(): Promise<TypedBody | undefined> {
-    return undefined;
+  /** The upstream's rollover certificate(s), re-signed by the RA (RFC 8894 §3.5.1, §4.7). */
+  async getNextCaCert(name: string): Promise<TypedBody | undefined> {
+    const p = this.profile(name);
+    const next = await p.upstream.getNextCaCert();
+    if (!next?.length) return undefined;
+    const { cert, key } = p.identity.signer;
+    const body = signData({
+      contentType: Oid.data,
+      content: degenerateSignedData(next),
+      certificates: [cert.der],
+      signerCert: cert,
+      signerKey: key,
+      digest: "sha256",
+      attributes: [],
+      signingTime: this.deps.clock.now(),
+    });
+    return { contentType: "application/x-x509-next-ca-cert", body };
   }
 
   async pkiOperation(name: string, message: Uint8Array, context: RequestContext): Promise<PkiOperationResult> {
@@ -88,8 +104,9 @@ export class RaScepService implements ScepService {
         return handleEnrollment(this.deps, p, req, nonce, context);
       case MessageType.CertPoll:
         return handlePoll(this.deps, p, req);
-      default:
-        return failure(p, now, { ...req, digest: req.algorithms.digest }, FailInfo.badRequest, "GetCert and GetCRL are not supported by this profile's CA");
+      case MessageType.GetCert:
+      case MessageType.GetCRL:
+        return handleQuery(this.deps, p, req);
     }
   }
 }

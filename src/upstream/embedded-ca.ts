@@ -16,9 +16,11 @@ import {
   authorityKeyIdentifier, basicConstraints, buildName, encodeKeyUsage, ExtKeyUsage, extKeyUsage, generateKey, issueCertificate, KeyError,
   loadPrivateKey, Oid, parseCertificate, pemCertificates, privateKeyPem, spkiOf, subjectKeyIdentifier, toPem, type Certificate, type Csr,
   type ExtensionSpec,
+  buildCrl,
 } from "../crypto/index.js";
 import { createSecretFile, PUBLIC_MODE, readIfExists, writeFileAtomic } from "../fsutil/secret-file.js";
-import type { Clock, EnrollRequest, UpstreamCa, UpstreamResult } from "../ra/ports.js";
+import { FailInfo } from "../protocol/index.js";
+import type { CertificateRef, Clock, EnrollRequest, UpstreamCa, UpstreamQueryResult, UpstreamResult } from "../ra/ports.js";
 
 export const CA_KEY_FILE = "ca.key";
 export const CA_CERT_FILE = "ca.crt";
@@ -91,6 +93,25 @@ export class EmbeddedCa implements UpstreamCa {
   /** Inline CAs are never polled: enroll() always answers at once. */
   async poll(_req: EnrollRequest): Promise<UpstreamResult> {
     throw new Error("embedded CA never answers PENDING");
+  }
+
+  /** The development CA keeps no record of what it issued (the RA's store does). */
+  async getCert(_ref: CertificateRef): Promise<UpstreamQueryResult> {
+    return { status: "rejected", failInfo: FailInfo.badCertId, reason: "the development CA keeps no certificate store" };
+  }
+
+  /** An empty CRL, valid for a day: the development CA revokes nothing. */
+  async getCrl(ref: CertificateRef): Promise<UpstreamQueryResult> {
+    if (Buffer.compare(ref.issuer, this.certificate.subject) !== 0) {
+      return { status: "rejected", failInfo: FailInfo.badCertId, reason: "not issued by this CA" };
+    }
+    const now = this.clock.now();
+    const crl = buildCrl({ issuerCert: this.certificate, issuerKey: this.key, thisUpdate: now, nextUpdate: new Date(now.getTime() + 86_400_000), number: Math.floor(now.getTime() / 1000) });
+    return { status: "ok", certificates: [], crls: [crl] };
+  }
+
+  async getNextCaCert(): Promise<Uint8Array[] | undefined> {
+    return undefined;
   }
 
   /**
