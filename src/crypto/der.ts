@@ -144,12 +144,14 @@ export function oidValue(tlv: Tlv): string {
   const arcs: number[] = [];
   let value = 0;
   for (const b of bytes) {
+    if (value === 0 && b === 0x80) throw new DerError("object identifier arc with a leading 0x80 octet");
     value = value * 128 + (b & 0x7f);
     if ((b & 0x80) === 0) {
       arcs.push(value);
       value = 0;
     }
   }
+  if ((bytes[bytes.length - 1]! & 0x80) !== 0) throw new DerError("truncated object identifier");
   const head = arcs.shift()!;
   const firstArc = head < 80 ? Math.floor(head / 40) : 2;
   const dotted = [firstArc, head - firstArc * 40, ...arcs].join(".");
@@ -164,6 +166,7 @@ export function stringValue(tlv: Tlv): string {
     case Tag.UTF8_STRING:
       return Buffer.from(bytes).toString("utf8");
     case Tag.BMP_STRING:
+      if (bytes.length % 2 !== 0) throw new DerError("BMPString of odd length");
       return Buffer.from(bytes).swap16().toString("utf16le");
     case Tag.PRINTABLE_STRING:
     case Tag.IA5_STRING:

@@ -50,6 +50,9 @@ export interface AltNames {
 function ipBytes(ip: string): Uint8Array {
   if (isIPv4(ip)) return Uint8Array.from(ip.split(".").map(Number));
   if (!isIPv6(ip)) throw new DerError(`bad IP address "${ip}"`);
+  // An embedded IPv4 tail ("::ffff:192.0.2.1") stands for the last two groups.
+  ip = ip.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a: string, b: string, c: string, d: string) =>
+    `${((Number(a) << 8) | Number(b)).toString(16)}:${((Number(c) << 8) | Number(d)).toString(16)}`);
   const [head, tail = ""] = ip.split("::");
   const h = head ? head.split(":") : [];
   const t = ip.includes("::") && tail ? tail.split(":") : [];
@@ -59,11 +62,19 @@ function ipBytes(ip: string): Uint8Array {
   return out;
 }
 
+/** RFC 5952 text: lower case, the longest run (first if tied) of two or more zero groups as "::". */
 function ipText(b: Uint8Array): string {
   if (b.length === 4) return [...b].join(".");
   const groups: string[] = [];
   for (let i = 0; i + 1 < b.length; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < groups.length; i++) {
+    let j = i;
+    while (groups[j] === "0") j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+  }
+  if (best.at < 0) return groups.join(":");
+  return `${groups.slice(0, best.at).join(":")}::${groups.slice(best.at + best.len).join(":")}`;
 }
 
 /** GeneralNames for a subjectAltName extension value. */

@@ -15,4 +15,4 @@ export * from "./oids.js";
 export * from "./pkcs12.js";
 export * from "./public-key.js";
 export * from "./signed-data.js";
-export { children, contents, expectChildren, expectTag, octetValue, oidValue, parseDer, raw, seq, int, intRaw, octets, printable, utf8, Tag, stringValue, type Tlv } from "./der.js";
+export { children, contents, ctx, expectChildren, expectTag, octetValue, oid, oidValue, parseDer, raw, seq, setOf, int, intRaw, octets, printable, utf8, Tag, stringValue, type Tlv } from "./der.js";

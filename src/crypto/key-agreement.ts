@@ -50,6 +50,10 @@ export function agreeAndWrap(recipient: KeyObject, cek: Uint8Array): KeyAgreemen
   if (!curve) throw new UnsupportedAlgorithmError("EC recipient without a named curve");
   const schemeOid = curve === "prime256v1" ? Oid.dhSinglePassStdDHsha256kdf : Oid.dhSinglePassStdDHsha384kdf;
   const scheme = schemes[schemeOid]!;
+  // RFC 3394 AES key wrap takes two or more 64-bit blocks; OpenSSL refuses the same.
+  if (cek.length < 16 || cek.length % 8 !== 0) {
+    throw new UnsupportedAlgorithmError(`AES key wrap cannot carry a ${cek.length * 8}-bit content key (single DES to an EC recipient)`);
+  }
   const eph = generateKeyPairSync("ec", { namedCurve: curve });
   const z = diffieHellman({ privateKey: eph.privateKey, publicKey: recipient });
   const kek = deriveKek(z, scheme.hash, scheme.wrapOid, scheme.wrapBits);

@@ -72,9 +72,10 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
   const crls: Uint8Array[] = [];
   if (kids[i]?.tag === 0xa1) for (const c of children(kids[i++]!)) if (c.tag === Tag.SEQUENCE) crls.push(raw(c));
   const signers = expectChildren(kids[i], Tag.SET, "SignerInfos").map(parseSignerInfo);
+  const [eContentValue] = eContent ? expectChildren(eContent, 0xa0, "eContent", 1) : [];
   return {
     contentType: oidValue(eType!),
-    content: eContent ? octetValue(children(expectTag(eContent, 0xa0, "eContent"))[0]!) : undefined,
+    content: eContentValue ? octetValue(eContentValue) : undefined,
     certificates,
     crls,
     signers,

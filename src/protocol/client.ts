@@ -6,7 +6,7 @@
 import { randomBytes, type KeyObject } from "node:crypto";
 import {
   buildEnvelope, DerError, findSignerCertificate, isTrustedBy, Oid, openEnvelope, parseCarriedCertificates, parseEnvelope, parseSignedData,
-  signData, verifySigner, type Certificate, type CipherName, type DecryptionKey, type DigestName, type KeyTransportName,
+  signData, verifySigner, type Certificate, type CipherName, type DecryptionKey, type DigestName, type KeyTransportName, type ParsedSignedData,
 } from "../crypto/index.js";
 import { readScepAttributes, scepAttributes } from "./attributes.js";
 import { CertRepError, MalformedMessageError } from "./errors.js";
@@ -86,13 +86,16 @@ function fail(message: string, cause?: unknown): never {
 
 /** Decodes and checks a CertRep. Throws MalformedMessageError or CertRepError. */
 export function decodeCertRep(der: Uint8Array, o: DecodeCertRepOptions): CertRep {
-  let sd;
   try {
-    sd = parseSignedData(der);
+    return decodeParsedCertRep(parseSignedData(der), o);
   } catch (err) {
+    // Also a carried certificate, or the signer's Name, that does not parse.
     if (err instanceof DerError) throw new MalformedMessageError(`CertRep is not a pkiMessage: ${err.message}`, { cause: err });
     throw err;
   }
+}
+
+function decodeParsedCertRep(sd: ParsedSignedData, o: DecodeCertRepOptions): CertRep {
   const si = sd.signers[0] ?? fail("CertRep has no signerInfo");
   const carried = parseCarriedCertificates(sd);
   const signer = findSignerCertificate(si, [...carried, ...(o.trustedSigners ?? [])]) ?? fail("CertRep signer certificate not found");

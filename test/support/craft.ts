@@ -1,0 +1,176 @@
+/**
+ * Builders for pkiMessages that scepgate's own builders refuse to make:
+ * envelopes with chosen OIDs and corrupted parts, SignedData with an invented
+ * digest OID, and byte patches at a known place. Everything is written with
+ * the DER writer of src/crypto/der.ts, so each test states exactly what is
+ * wrong with its message.
+ */
+import { createHash, sign as nodeSign, type KeyObject } from "node:crypto";
+import {
+  buildCsr, buildName, children, Ciphers, contents, Digests, Oid, parseDer, raw, signData,
+  type Attribute, type Certificate, type CipherName, type DigestName,
+} from "../../src/crypto/index.js";
+import { encryptContent, newContentKey } from "../../src/crypto/content-cipher.js";
+import { contentInfo } from "../../src/crypto/content-info.js";
+import { algorithmId, ctx, ctxPrim, derNull, int, intRaw, octets, oid, retag, seq, setOf, time } from "../../src/crypto/der.js";
+import { wrapPkcs1 } from "../../src/crypto/key-transport.js";
+import { MessageType, scepAttributes, type ScepAttributes } from "../../src/protocol/index.js";
+
+export interface CraftSigner {
+  cert: Certificate;
+  key: KeyObject;
+}
+
+/** Returns a copy of `whole` with `f` applied to the byte at `index` of `part`, a view into `whole`. */
+export function patchByte(whole: Uint8Array, part: Uint8Array, index: number, f: (b: number) => number = (b) => b ^ 0x01): Uint8Array {
+  const inside = part.byteOffset >= whole.byteOffset && part.byteOffset + part.length <= whole.byteOffset + whole.length;
+  if (part.buffer !== whole.buffer || !inside) throw new Error("patchByte: part is not a view into whole");
+  const at = part.byteOffset - whole.byteOffset + (index < 0 ? part.length + index : index);
+  if (at < 0 || at >= whole.length) throw new Error("patchByte: index outside the message");
+  const copy = Buffer.from(whole);
+  copy[at] = f(copy[at]!) & 0xff;
+  return copy;
+}
+
+export interface CraftEnvelopeOptions {
+  content: Uint8Array;
+  /** Whose IssuerAndSerialNumber the recipient names and whose key wraps the CEK. */
+  recipient: Certificate;
+  /** The cipher really used; default aes128. */
+  cipher?: CipherName;
+  /** The contentEncryptionAlgorithm OID written; default the cipher's. */
+  cipherOid?: string;
+  /** The keyEncryptionAlgorithm OID written; default rsaEncryption (params NULL). */
+  keyEncryptionOid?: string;
+  /** Changes the encryptedKey after wrapping. */
+  mutateEncryptedKey?: (encryptedKey: Uint8Array) => Uint8Array;
+  /** Changes the encrypted content after encryption (it receives the IV too). */
+  mutateCiphertext?: (ciphertext: Uint8Array, iv: Uint8Array) => Uint8Array;
+}
+
+/** The parts of a crafted envelope, for tests that reason about them. */
+export interface CraftedEnvelope {
+  der: Uint8Array;
+  cipher: CipherName;
+  iv: Uint8Array;
+  encryptedKey: Uint8Array;
+  ciphertext: Uint8Array;
+}
+
+/** ContentInfo(envelopedData) with one KeyTransRecipientInfo, built field by field (RFC 5652 §6.1). */
+export function craftEnvelope(o: CraftEnvelopeOptions): CraftedEnvelope {
+  const cipher = o.cipher ?? "aes128";
+  const { key, iv } = newContentKey(cipher);
+  const encryptedKey = (o.mutateEncryptedKey ?? ((k) => k))(wrapPkcs1(o.recipient.publicKey(), key));
+  const ciphertext = (o.mutateCiphertext ?? ((c) => c))(encryptContent(cipher, key, iv, o.content), iv);
+  const keyAlg = o.keyEncryptionOid === undefined ? algorithmId(Oid.rsaEncryption, derNull()) : algorithmId(o.keyEncryptionOid, derNull());
+  const ktri = seq(int(0), seq(o.recipient.issuer, intRaw(o.recipient.serial)), keyAlg, octets(encryptedKey));
+  const eci = seq(oid(Oid.data), algorithmId(o.cipherOid ?? Ciphers[cipher].oid, octets(iv)), ctxPrim(0, ciphertext));
+  return { der: contentInfo(Oid.envelopedData, seq(int(0), setOf(ktri), eci)), cipher, iv, encryptedKey, ciphertext };
+}
+
+export interface CraftRequestOptions {
+  signer: CraftSigner;
+  /** The eContent: normally a pkcsPKIEnvelope. */
+  content: Uint8Array;
+  /** SCEP attributes; default PKCSReq with a transactionID and a 16-octet senderNonce. */
+  scep?: ScepAttributes;
+  /** Further signed attributes, written as given. */
+  extraAttributes?: readonly Attribute[];
+  digest?: DigestName;
+  certificates?: readonly Uint8Array[];
+}
+
+export const defaultScep = (): ScepAttributes => ({
+  messageType: MessageType.PKCSReq,
+  transactionId: "crafted-tx",
+  senderNonce: Uint8Array.from({ length: 16 }, (_, i) => i + 1),
+});
+
+/** A correctly signed pkiMessage around `content` with the SCEP attributes given (absent ones are left out). */
+export function craftRequest(o: CraftRequestOptions): Uint8Array {
+  return signData({
+    contentType: Oid.data,
+    content: o.content,
+    certificates: o.certificates ?? [o.signer.cert.der],
+    signerCert: o.signer.cert,
+    signerKey: o.signer.key,
+    digest: o.digest ?? "sha256",
+    signingTime: new Date(),
+    attributes: [...scepAttributes(o.scep ?? defaultScep()), ...(o.extraAttributes ?? [])],
+  });
+}
+
+/** The same pkiMessage with its EncapsulatedContentInfo replaced by `encap` (DER); the signature is left as it was. */
+export function replaceEncapContent(der: Uint8Array, encap: Uint8Array): Uint8Array {
+  const [type, wrapped] = children(parseDer(der));
+  const [signedData] = children(wrapped!);
+  const kids = children(signedData!).map(raw);
+  kids[2] = encap;
+  return seq(raw(type!), ctx(0, seq(...kids)));
+}
+
+export interface CraftDigestOptions extends CraftRequestOptions {
+  /** The digestAlgorithm OID written (in SignedData.digestAlgorithms and the SignerInfo). */
+  digestOid: string;
+}
+
+/**
+ * A pkiMessage whose digestAlgorithm is `digestOid` while messageDigest and
+ * the signature are really computed with `digest` (RSA signer, signature
+ * algorithm rsaEncryption as scepgate writes it).
+ */
+export function craftWithDigestOid(o: CraftDigestOptions): Uint8Array {
+  const hash = Digests[o.digest ?? "sha256"].node;
+  const attrs = [
+    seq(oid(Oid.contentType), setOf(oid(Oid.data))),
+    seq(oid(Oid.signingTime), setOf(time(new Date()))),
+    seq(oid(Oid.messageDigest), setOf(octets(createHash(hash).update(o.content).digest()))),
+    ...scepAttributes(o.scep ?? defaultScep()).map((a) => seq(oid(a.type), setOf(...a.values))),
+  ];
+  const signedAttrs = setOf(...attrs);
+  const signature = nodeSign(hash, signedAttrs, o.signer.key);
+  const signerInfo = seq(
+    int(1),
+    seq(o.signer.cert.issuer, intRaw(o.signer.cert.serial)),
+    algorithmId(o.digestOid, derNull()),
+    retag(signedAttrs, 0xa0),
+    algorithmId(Oid.rsaEncryption, derNull()),
+    octets(signature),
+  );
+  const sd = seq(
+    int(1),
+    setOf(algorithmId(o.digestOid, derNull())),
+    seq(oid(Oid.data), ctx(0, octets(o.content))),
+    ctx(0, ...(o.certificates ?? [o.signer.cert.der])),
+    setOf(signerInfo),
+  );
+  return contentInfo(Oid.signedData, sd);
+}
+
+/** A PKCS#10 request whose signature BIT STRING has its last octet flipped. */
+export function csrWithBadSignature(key: KeyObject, dn = "CN=tampered"): Uint8Array {
+  const csr = buildCsr({ subject: buildName(dn), key, challengePassword: "pw" });
+  const [, , signature] = children(parseDer(csr));
+  return patchByte(csr, contents(signature!), -1);
+}
+
+function sequenceHeader(len: number): number[] {
+  if (len < 0x80) return [0x30, len];
+  const bytes: number[] = [];
+  for (let v = len; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return [0x30, 0x80 | bytes.length, ...bytes];
+}
+
+/** `depth` nested SEQUENCEs, definite (DER) or indefinite (BER) lengths, built without recursion. */
+export function nestedSequences(depth: number, indefinite = false): Uint8Array {
+  if (indefinite) return Buffer.concat([Buffer.alloc(depth * 2, Buffer.from([0x30, 0x80])), Buffer.alloc(depth * 2, 0)]);
+  const headers: number[][] = [];
+  let len = 0;
+  for (let i = 0; i < depth; i++) {
+    const header = sequenceHeader(len);
+    headers.push(header);
+    len += header.length;
+  }
+  return Uint8Array.from(headers.reverse().flat());
+}
