@@ -3,21 +3,24 @@ import path from "node:path";
 import type { Config, ProfileConfig } from "../config/index.js";
 import { ProfilePolicy, type ProfilePolicyOptions } from "../policy/profile-policy.js";
 import type { Profile } from "../ra/profile.js";
-import type { Clock, Logger, UpstreamCa } from "../ra/ports.js";
+import type { Clock, Logger, OneTimePasswords, UpstreamCa } from "../ra/ports.js";
 import { EmbeddedCa } from "../upstream/embedded-ca.js";
 import { bootstrapDevRaIdentity, loadRaIdentity, type LoadedRaIdentity } from "./ra-identity.js";
 
 export interface ProfileDeps {
   clock: Clock;
   logger: Logger;
+  /** The one-time password store; needed by profiles with `challenge.mode: otp`. */
+  otp?: OneTimePasswords;
 }
 
-function challengeOf(name: string, cfg: ProfileConfig): ProfilePolicyOptions["challenge"] {
+function challengeOf(name: string, cfg: ProfileConfig, deps: ProfileDeps): ProfilePolicyOptions["challenge"] {
   switch (cfg.challenge.mode) {
     case "static":
       return { mode: "static", value: cfg.challenge.value! };
     case "otp":
-      throw new Error(`profile "${name}": challenge mode otp needs the approval pipeline, which is not built yet`);
+      if (!deps.otp) throw new Error(`profile "${name}": challenge mode otp needs the one-time password store`);
+      return { mode: "otp", store: deps.otp };
     default:
       return { mode: "none" };
   }
@@ -38,7 +41,7 @@ async function buildProfile(config: Config, name: string, cfg: ProfileConfig, de
   for (const warning of loaded.warnings) deps.logger.warn({ profile: name }, warning);
   const policy = new ProfilePolicy({
     approval: cfg.approval,
-    challenge: challengeOf(name, cfg),
+    challenge: challengeOf(name, cfg, deps),
     rules: {
       rsaMinBits: cfg.rules.rsaMinBits,
       ecCurves: cfg.rules.ecCurves,

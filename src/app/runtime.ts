@@ -1,14 +1,14 @@
 /**
  * The composition root shared by every command: config → logger, Redis,
- * store, profiles and the SCEP service.
+ * store, one-time passwords, profiles, the SCEP service and the operator.
  */
 import type { LoadedConfig } from "../config/index.js";
 import { createLogger, type AppLogger } from "../observability/logger.js";
 import type { Profile } from "../ra/profile.js";
-import type { Clock } from "../ra/ports.js";
+import type { Clock, ForwardQueue } from "../ra/ports.js";
 import { Operator } from "../ra/operator.js";
 import { RaScepService } from "../ra/scep-service.js";
-import { RedisTransactionStore } from "../store/index.js";
+import { RedisOneTimePasswords, RedisTransactionStore } from "../store/index.js";
 import { buildProfiles } from "./profiles.js";
 import { openRedis, type RedisHandle } from "./redis.js";
 
@@ -18,13 +18,22 @@ export interface Runtime {
   clock: Clock;
   redis: RedisHandle;
   store: RedisTransactionStore;
+  /** One-time challenge passwords (profiles with `challenge.mode: otp`, `scepgate otp issue`). */
+  otp: RedisOneTimePasswords;
   profiles: Profile[];
   service: RaScepService;
+  /** The operator use-cases, without a forward queue (approve works for embedded-CA profiles); see createOperator. */
   operator: Operator;
   close(): Promise<void>;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** An Operator on the runtime's store, profiles and one-time passwords; `queue` lets approve forward to remote upstreams. */
+export function createOperator(rt: Pick<Runtime, "store" | "clock" | "logger" | "otp" | "profiles">, queue?: ForwardQueue): Operator {
+  const byName = new Map(rt.profiles.map((p) => [p.name, p]));
+  return new Operator({ store: rt.store, clock: rt.clock, logger: rt.logger, otp: rt.otp, queue, profile: (name) => byName.get(name) });
+}
 
 export async function createRuntime(loaded: LoadedConfig, logger = createLogger({ level: loaded.config.log.level })): Promise<Runtime> {
   const config = loaded.config;
@@ -32,16 +41,17 @@ export async function createRuntime(loaded: LoadedConfig, logger = createLogger(
   const redis = await openRedis(config);
   try {
     const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock });
-    const profiles = await buildProfiles(config, { clock, logger });
+    const otp = new RedisOneTimePasswords({ redis: redis.redis, prefix: config.redis.keyPrefix });
+    const profiles = await buildProfiles(config, { clock, logger, otp });
     const service = new RaScepService({ store, clock, logger }, profiles);
-    const byName = new Map(profiles.map((p) => [p.name, p]));
-    const operator = new Operator({ store, clock, logger, profile: (name) => byName.get(name) });
+    const operator = createOperator({ store, clock, logger, otp, profiles });
     return {
       loaded,
       logger,
       clock,
       redis,
       store,
+      otp,
       profiles,
       service,
       operator,

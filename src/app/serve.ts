@@ -1,5 +1,5 @@
 /** `scepgate serve`: the HTTP front (and, later, the workers) in one process. */
-import { createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
+import { createAdminApp, createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
 import { pingRedis } from "../store/index.js";
 import type { Runtime } from "./runtime.js";
 
@@ -17,6 +17,7 @@ export async function serve(rt: Runtime): Promise<Serving> {
     trustProxy: config.http.trustProxy,
     logger: rt.logger,
     ready: () => pingRedis(rt.redis.redis),
+    admin: config.admin.token ? createAdminApp({ operator: rt.operator, token: config.admin.token, logger: rt.logger }) : undefined,
   });
   const server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port });
   const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;

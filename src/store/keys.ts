@@ -14,7 +14,11 @@
  * - `P audit:tx:{id}`                        stream  the audit events of one record (cheap history)
  * - `P nonce:{profile}:{hex}`                string  digest of the message that carried a senderNonce, PX = window
  * - `P tx-changes`                           channel pub/sub `{"id","state"}` after every write of a record
+ * - `P otp:{profile}:{sha256}`               hash    one one-time password: `expiresAt` (ms), `subjectCn`
+ *                                                    (lower-cased, absent = any), PEXPIREAT = expiresAt; keyed
+ *                                                    by sha256(profile NUL password), never the password
  */
+import { createHash } from "node:crypto";
 import { TransactionState } from "../ra/ports.js";
 
 /** All states in a fixed order; the write scripts find a state's index keys by this position. */
@@ -73,6 +77,16 @@ export class StoreKeys {
   /** String remembering one senderNonce of one profile. */
   nonce(profile: string, nonceHex: string): string {
     return `${this.prefix}nonce:${encodeURIComponent(profile)}:${nonceHex}`;
+  }
+
+  /**
+   * Hash holding one one-time password of a profile. The key carries
+   * sha256(profile NUL password), so neither the key nor the value reveals
+   * the password, and the same password in another profile is another key.
+   */
+  otp(profile: string, password: string): string {
+    const digest = createHash("sha256").update(profile, "utf8").update("\0").update(password, "utf8").digest("hex");
+    return `${this.prefix}otp:${encodeURIComponent(profile)}:${digest}`;
   }
 
   /** Pub/sub channel announcing every write of a record. */

@@ -1,0 +1,149 @@
+/**
+ * The admin API (mounted at /admin by the caller, only when `admin.token` is
+ * configured): list, inspect, approve and reject requests, issue one-time
+ * challenge passwords. JSON in, JSON out; every route needs the bearer token.
+ *
+ * - `GET  /requests?state=&profile=&limit=&full=1` → `{requests: [...]}`, pending approval first
+ * - `GET  /requests/:id?full=1`                    → `{request, history}`
+ * - `POST /requests/:id/approve` `{actor?}`        → `{request}`
+ * - `POST /requests/:id/reject`  `{reason, actor?}` → `{request}`
+ * - `POST /otp` `{profile?, ttl?, subject?}`       → `{password, expiresAt, profile, subject?}`
+ *
+ * Errors are `{error}`: 400 bad input, 401 no or wrong token, 404 unknown
+ * request or profile, 409 not in a state that allows it, 500 our fault.
+ */
+import { Hono, type Context, type ErrorHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { OperatorError } from "../ra/errors.js";
+import type { AuditEvent, Transaction, TransactionFilter } from "../ra/ports.js";
+import { createAdminAuth } from "./admin-auth.js";
+import {
+  DEFAULT_OTP_TTL_MS, InputError, parseActorName, parseLimit, parseProfileName, parseReason, parseStateFilter, parseSubjectCn, parseTtl,
+} from "./admin-input.js";
+import { transactionView } from "./admin-view.js";
+import { nextRequestId, printable } from "./errors.js";
+import type { EdgeEnv, EdgeLogger } from "./types.js";
+
+/** The operator use-cases the admin API calls (ra/operator.ts's Operator has them). */
+export interface OperatorLike {
+  list(filter: TransactionFilter): Promise<Transaction[]>;
+  show(id: string): Promise<{ tx: Transaction; history: AuditEvent[] }>;
+  approve(id: string, actor: string): Promise<Transaction>;
+  reject(id: string, actor: string, reason: string): Promise<Transaction>;
+  issueOtp(profile: string, ttlMs: number, subjectCn?: string): Promise<{ password: string; expiresAt: Date }>;
+}
+
+/** What {@link createAdminApp} needs. */
+export interface AdminAppOptions {
+  operator: OperatorLike;
+  /** The bearer token (`admin.token`); never logged. */
+  token: string;
+  logger: EdgeLogger;
+}
+
+/** Actor recorded for admin API decisions: `admin-api`, or `admin-api:NAME` when the body names one. */
+export const ADMIN_ACTOR = "admin-api";
+
+/** Largest JSON body the admin API reads. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** The admin sub-app; the caller mounts it with `app.route("/admin", …)`. */
+export function createAdminApp(o: AdminAppOptions): Hono<EdgeEnv> {
+  const { operator } = o;
+  const app = new Hono<EdgeEnv>();
+  app.onError(createAdminErrorHandler(o.logger));
+  app.use("*", createAdminAuth(o.token, o.logger), async function noStore(c, next) {
+    await next();
+    c.header("cache-control", "no-store");
+  });
+  app.use("*", bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: (c) => c.json({ error: "request body too large" }, 413) }));
+
+  app.get("/requests", async function listRequests(c) {
+    const txs = await operator.list(listFilter(c));
+    const full = wantsFull(c);
+    return c.json({ requests: txs.map((tx) => transactionView(tx, full)) });
+  });
+  app.get("/requests/:id", async function showRequest(c) {
+    const { tx, history } = await operator.show(c.req.param("id"));
+    return c.json({ request: transactionView(tx, wantsFull(c)), history });
+  });
+  app.post("/requests/:id/approve", async function approveRequest(c) {
+    const body = await jsonBody(c);
+    const tx = await operator.approve(c.req.param("id"), actorOf(body));
+    return c.json({ request: transactionView(tx, wantsFull(c)) });
+  });
+  app.post("/requests/:id/reject", async function rejectRequest(c) {
+    const body = await jsonBody(c);
+    const reason = parseReason(body["reason"]);
+    const tx = await operator.reject(c.req.param("id"), actorOf(body), reason);
+    return c.json({ request: transactionView(tx, wantsFull(c)) });
+  });
+  app.post("/otp", async function issueOtp(c) {
+    const body = await jsonBody(c);
+    const profile = body["profile"] === undefined ? "default" : parseProfileName(body["profile"]);
+    const ttlMs = body["ttl"] === undefined ? DEFAULT_OTP_TTL_MS : parseTtl(body["ttl"]);
+    const subject = body["subject"] === undefined ? undefined : parseSubjectCn(body["subject"]);
+    const { password, expiresAt } = await operator.issueOtp(profile, ttlMs, subject);
+    return c.json({ password, expiresAt: expiresAt.toISOString(), profile, ...(subject === undefined ? {} : { subject }) });
+  });
+  app.all("*", function adminNotFound(c) {
+    return c.json({ error: "not found" }, 404);
+  });
+  return app;
+}
+
+function listFilter(c: Context<EdgeEnv>): TransactionFilter {
+  const filter: TransactionFilter = {};
+  const state = c.req.query("state");
+  const profile = c.req.query("profile");
+  const limit = c.req.query("limit");
+  if (state !== undefined && state !== "") filter.state = parseStateFilter(state);
+  if (profile !== undefined && profile !== "") filter.profile = parseProfileName(profile);
+  if (limit !== undefined && limit !== "") filter.limit = parseLimit(limit);
+  return filter;
+}
+
+function wantsFull(c: Context<EdgeEnv>): boolean {
+  const full = c.req.query("full");
+  return full === "1" || full === "true" || full === "yes";
+}
+
+function actorOf(body: Record<string, unknown>): string {
+  const name = body["actor"];
+  return name === undefined || name === null ? ADMIN_ACTOR : `${ADMIN_ACTOR}:${parseActorName(name)}`;
+}
+
+/** The JSON object of the request body; an empty body is `{}`. */
+async function jsonBody(c: Context<EdgeEnv>): Promise<Record<string, unknown>> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InputError("body: not JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new InputError("body: expected a JSON object");
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The admin API's errors as JSON `{error}`: bad input 400, unknown request or
+ * profile 404, wrong state 409; anything else is our fault: 500 with a
+ * request id, the detail only in the log.
+ */
+function createAdminErrorHandler(logger: EdgeLogger): ErrorHandler<EdgeEnv> {
+  return function onAdminError(err, c) {
+    if (err instanceof InputError) return c.json({ error: err.message }, 400);
+    if (err instanceof OperatorError) return c.json({ error: err.message }, err.code === "not-found" ? 404 : 409);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json({ error: printable(err.message || "bad request", 200) }, err.status as ContentfulStatusCode);
+    }
+    const requestId = nextRequestId();
+    c.set("requestId", requestId);
+    logger.error({ err, requestId, method: c.req.method, path: printable(c.req.path, 256) }, "admin API internal error");
+    return c.json({ error: "internal error", requestId }, 500, { "x-request-id": requestId });
+  };
+}
