@@ -1,10 +1,14 @@
 /** Builds the runtime Profile of each configured profile: identity, CA, policy, settings. */
 import path from "node:path";
-import type { Config, ProfileConfig } from "../config/index.js";
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import type { Config, ProfileConfig, UpstreamConfig } from "../config/index.js";
 import { ProfilePolicy, type ProfilePolicyOptions } from "../policy/profile-policy.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock, Logger, OneTimePasswords, UpstreamCa } from "../ra/ports.js";
 import { EmbeddedCa } from "../upstream/embedded-ca.js";
+import { enrollRaIdentity } from "../upstream/ra-enroll.js";
+import { ScepUpstream } from "../upstream/scep-upstream.js";
 import { bootstrapDevRaIdentity, loadRaIdentity, type LoadedRaIdentity } from "./ra-identity.js";
 
 export interface ProfileDeps {
@@ -26,18 +30,67 @@ function challengeOf(name: string, cfg: ProfileConfig, deps: ProfileDeps): Profi
   }
 }
 
-async function upstreamOf(config: Config, name: string, cfg: ProfileConfig, deps: ProfileDeps): Promise<{ upstream: UpstreamCa; ca?: EmbeddedCa }> {
-  if (cfg.upstream) throw new Error(`profile "${name}": upstream.url is not supported yet (forwarding arrives with the approval pipeline)`);
+/** Where a profile keeps the RA key and certificate it made itself (no `ra` configured). */
+export function generatedRaFiles(config: Config, name: string): { dir: string; keyFile: string; certFile: string } {
+  const dir = path.join(config.dataDir, "profiles", name);
+  return { dir, keyFile: path.join(dir, "ra.key"), certFile: path.join(dir, "ra.crt") };
+}
+
+/** The RA certificate's subject when scepgate enrolls it itself. */
+export function defaultRaSubject(name: string): string {
+  return `CN=scepgate RA ${name} ${hostname()}, O=scepgate`;
+}
+
+/**
+ * The RA identity of a profile fronting a remote CA: configured files, or the
+ * key and certificate enrolled from that CA on first start (`scepgate ra init`
+ * does the same by hand) and reused afterwards.
+ */
+async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConfig & { upstream: UpstreamConfig }, deps: ProfileDeps): Promise<LoadedRaIdentity> {
+  if (cfg.ra) return loadRaIdentity(cfg.ra, name);
+  const files = generatedRaFiles(config, name);
+  if (!existsSync(files.certFile)) {
+    deps.logger.info({ profile: name, upstream: cfg.upstream.url }, "enrolling the RA certificate from the upstream CA");
+    const { warnings } = await enrollRaIdentity({
+      url: cfg.upstream.url,
+      caFingerprint: cfg.upstream.caFingerprint,
+      challenge: cfg.upstream.challenge,
+      subject: defaultRaSubject(name),
+      keyFile: files.keyFile,
+      certFile: files.certFile,
+      timeoutMs: cfg.upstream.timeout,
+      pollIntervalMs: Math.min(cfg.upstream.pollInterval, 10_000),
+      maxWaitMs: 10 * 60_000,
+      logger: deps.logger,
+      clock: deps.clock,
+    });
+    for (const w of warnings) deps.logger.warn({ profile: name }, w);
+  }
+  return loadRaIdentity({ cert: files.certFile, key: files.keyFile }, name);
+}
+
+async function identityAndCa(config: Config, name: string, cfg: ProfileConfig, deps: ProfileDeps): Promise<{ loaded: LoadedRaIdentity; upstream: UpstreamCa }> {
+  if (cfg.upstream) {
+    const loaded = await upstreamRaIdentity(config, name, { ...cfg, upstream: cfg.upstream }, deps);
+    const upstream = new ScepUpstream({
+      url: cfg.upstream.url,
+      caFingerprint: cfg.upstream.caFingerprint,
+      challenge: cfg.upstream.challenge,
+      timeoutMs: cfg.upstream.timeout,
+      capsRefreshMs: cfg.upstream.capsRefresh,
+      identity: loaded.identity,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
+    return { loaded, upstream };
+  }
   const ca = await EmbeddedCa.open(path.join(config.dataDir, "embedded-ca"), { clock: deps.clock, validityDays: cfg.issuance.validityDays });
-  return { upstream: ca, ca };
+  const loaded = cfg.ra ? await loadRaIdentity(cfg.ra, name) : await bootstrapDevRaIdentity(generatedRaFiles(config, name).dir, ca, name);
+  return { loaded, upstream: ca };
 }
 
 async function buildProfile(config: Config, name: string, cfg: ProfileConfig, deps: ProfileDeps): Promise<Profile> {
-  const { upstream, ca } = await upstreamOf(config, name, cfg, deps);
-  let loaded: LoadedRaIdentity;
-  if (cfg.ra) loaded = await loadRaIdentity(cfg.ra, name);
-  else if (ca) loaded = await bootstrapDevRaIdentity(path.join(config.dataDir, "profiles", name), ca, name);
-  else throw new Error(`profile "${name}": no ra configured`);
+  const { loaded, upstream } = await identityAndCa(config, name, cfg, deps);
   for (const warning of loaded.warnings) deps.logger.warn({ profile: name }, warning);
   const policy = new ProfilePolicy({
     approval: cfg.approval,

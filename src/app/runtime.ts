@@ -11,6 +11,7 @@ import { RaScepService } from "../ra/scep-service.js";
 import { RedisOneTimePasswords, RedisTransactionStore } from "../store/index.js";
 import { buildProfiles } from "./profiles.js";
 import { openRedis, type RedisHandle } from "./redis.js";
+import { createForwardQueue } from "./workers.js";
 
 export interface Runtime {
   loaded: LoadedConfig;
@@ -22,7 +23,8 @@ export interface Runtime {
   otp: RedisOneTimePasswords;
   profiles: Profile[];
   service: RaScepService;
-  /** The operator use-cases, without a forward queue (approve works for embedded-CA profiles); see createOperator. */
+  /** Hands approved requests of remote-CA profiles to the forward workers; undefined when every profile is inline. */
+  queue: ForwardQueue | undefined;
   operator: Operator;
   close(): Promise<void>;
 }
@@ -43,8 +45,9 @@ export async function createRuntime(loaded: LoadedConfig, logger = createLogger(
     const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock });
     const otp = new RedisOneTimePasswords({ redis: redis.redis, prefix: config.redis.keyPrefix });
     const profiles = await buildProfiles(config, { clock, logger, otp });
-    const service = new RaScepService({ store, clock, logger }, profiles);
-    const operator = createOperator({ store, clock, logger, otp, profiles });
+    const queue = createForwardQueue({ loaded, profiles, redis, logger });
+    const service = new RaScepService({ store, clock, logger, queue }, profiles);
+    const operator = createOperator({ store, clock, logger, otp, profiles }, queue);
     return {
       loaded,
       logger,
@@ -54,8 +57,10 @@ export async function createRuntime(loaded: LoadedConfig, logger = createLogger(
       otp,
       profiles,
       service,
+      queue,
       operator,
       close: async () => {
+        await queue?.close();
         await store.close();
         await redis.close();
       },

@@ -1,7 +1,8 @@
-/** `scepgate serve`: the HTTP front (and, later, the workers) in one process. */
+/** `scepgate serve`: the HTTP front and, unless told otherwise, the forward workers in one process. */
 import { createAdminApp, createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
 import { pingRedis } from "../store/index.js";
 import type { Runtime } from "./runtime.js";
+import { startWorkers, type WorkersHandle } from "./workers.js";
 
 export interface Serving {
   server: HttpServer;
@@ -9,7 +10,7 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
-export async function serve(rt: Runtime): Promise<Serving> {
+export async function serve(rt: Runtime, opts: { workers: boolean } = { workers: true }): Promise<Serving> {
   const { config } = rt.loaded;
   const app = createEdgeApp({
     scep: rt.service,
@@ -19,6 +20,7 @@ export async function serve(rt: Runtime): Promise<Serving> {
     ready: () => pingRedis(rt.redis.redis),
     admin: config.admin.token ? createAdminApp({ operator: rt.operator, token: config.admin.token, logger: rt.logger }) : undefined,
   });
+  const workers: WorkersHandle | undefined = opts.workers ? await startWorkers(rt) : undefined;
   const server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port });
   const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${server.port}/scep`;
@@ -31,6 +33,7 @@ export async function serve(rt: Runtime): Promise<Serving> {
     url,
     stop: async () => {
       await server.close();
+      await workers?.close(); // lets active forward steps finish: none is lost or sent twice
       await rt.close();
     },
   };

@@ -9,7 +9,7 @@ import { commanderErrorLine, errorText, EXIT_CODES_HELP, exitCodeOf, type ExitCo
 import { processDeps, type CliDeps } from "./io.js";
 import { otpCommand } from "./otp-command.js";
 import { requestsCommand } from "./requests-command.js";
-import { serveCommandSpec } from "./serve-command.js";
+import { serveCommandSpec, workerCommandSpec } from "./serve-command.js";
 
 /**
  * The program. `done(code)` is called by the commands that finish (the
@@ -20,6 +20,7 @@ export function createCli(deps: CliDeps, done: (code: ExitCode) => void): Comman
     .description("SCEP registration authority proxy (RFC 8894)")
     .addHelpText("after", EXIT_CODES_HELP)
     .addCommand(serveCommandSpec())
+    .addCommand(workerCommandSpec())
     .addCommand(requestsCommand(deps, done))
     .addCommand(otpCommand(deps, done));
   const output: OutputConfiguration = {

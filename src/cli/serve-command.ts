@@ -1,7 +1,8 @@
-/** `scepgate serve`: the SCEP front (and, later, the workers) until SIGTERM/SIGINT. */
+/** `scepgate serve`: the SCEP front and the forward workers until SIGTERM/SIGINT; `scepgate worker`: the workers alone. */
 import { Command } from "commander";
 import { createRuntime } from "../app/runtime.js";
 import { serve } from "../app/serve.js";
+import { runForwardWorker } from "../app/worker-process.js";
 import { loadConfig } from "../config/index.js";
 import { CONFIG_HELP } from "./command-kit.js";
 import { errorText } from "./exit.js";
@@ -14,7 +15,7 @@ interface ServeOptions {
 async function serveCommand(opts: ServeOptions): Promise<void> {
   const loaded = await loadConfig({ file: opts.config });
   const rt = await createRuntime(loaded);
-  const serving = await serve(rt);
+  const serving = await serve(rt, { workers: opts.workers });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -39,4 +40,14 @@ export function serveCommandSpec(): Command {
     .option("-c, --config <file>", CONFIG_HELP)
     .option("--no-workers", "run the HTTP front only")
     .action((opts: ServeOptions) => serveCommand(opts));
+}
+
+/** `scepgate worker`: forward workers only (scale out: run many against the same Redis). */
+export function workerCommandSpec(): Command {
+  return new Command("worker")
+    .description("run the forward workers only (any number of them may share one Redis)")
+    .option("-c, --config <file>", CONFIG_HELP)
+    .action(async (opts: { config?: string }) => {
+      await runForwardWorker({ config: opts.config });
+    });
 }

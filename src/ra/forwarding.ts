@@ -6,7 +6,7 @@
  */
 import { parseCsr } from "../crypto/index.js";
 import { FailInfo } from "../protocol/index.js";
-import { UpstreamError } from "./errors.js";
+import { UpstreamError, type UpstreamErrorKind } from "./errors.js";
 import { enrollUpstream, recordUpstreamResult } from "./forward.js";
 import { upstreamTransactionId } from "./ids.js";
 import type { Profile } from "./profile.js";
@@ -24,6 +24,8 @@ export interface ForwardProgress {
   failures: number;
   /** Upstream polls made so far (for the backoff). */
   polls: number;
+  /** How the last attempt failed: after "unreachable" the CA never saw it, so it is sent again without asking first. */
+  lastFailure?: UpstreamErrorKind;
 }
 
 export type StepOutcome =
@@ -80,8 +82,8 @@ export async function forwardStep(deps: ForwardingDeps, job: ForwardProgress): P
  * first (CertPoll, same upstream transactionID); only a CA that does not know
  * the transaction, or cannot answer polls, gets the request again.
  */
-async function recover(profile: Profile, tx: Transaction): Promise<UpstreamResult> {
-  if ((tx.upstream?.attempts ?? 0) === 0) return enrollUpstream(profile, tx);
+async function recover(profile: Profile, tx: Transaction, priorAttempts: number, lastFailure: UpstreamErrorKind | undefined): Promise<UpstreamResult> {
+  if (priorAttempts === 0 || lastFailure === "unreachable") return enrollUpstream(profile, tx);
   const req = enrollRequest(profile, tx);
   try {
     const polled = await profile.upstream.poll(req);
@@ -103,23 +105,27 @@ function enrollRequest(profile: Profile, tx: Transaction) {
 }
 
 async function exchange(deps: ForwardingDeps, profile: Profile, tx: Transaction, job: ForwardProgress, kind: "enroll" | "recover" | "poll"): Promise<StepOutcome> {
-  const attempts = (tx.upstream?.attempts ?? 0) + 1;
-  if (kind !== "poll") await markAttempt(deps, tx, attempts);
+  const priorAttempts = tx.upstream?.attempts ?? 0;
+  const current = kind === "poll" ? tx : ((await markAttempt(deps, tx, priorAttempts + 1)) ?? tx);
   let result: UpstreamResult;
   try {
-    result = kind === "enroll" ? await enrollUpstream(profile, tx) : kind === "recover" ? await recover(profile, tx) : await profile.upstream.poll(enrollRequest(profile, tx));
+    if (kind === "enroll") result = await enrollUpstream(profile, current);
+    else if (kind === "recover") result = await recover(profile, current, priorAttempts, job.lastFailure);
+    else result = await profile.upstream.poll(enrollRequest(profile, current));
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
-    return upstreamFailed(deps, profile, tx, job, err);
+    return upstreamFailed(deps, profile, current, job, err);
   }
   job.failures = 0;
-  const recorded = await recordUpstreamResult(deps, tx, result, ["forwarding", "upstream_pending"]);
+  job.lastFailure = undefined;
+  const recorded = await recordUpstreamResult(deps, current, result, ["forwarding", "upstream_pending"]);
   if (result.status !== "pending" || !recorded) return { next: "done" };
   return schedulePoll(deps, profile, recorded, job);
 }
 
-async function markAttempt(deps: ForwardingDeps, tx: Transaction, attempts: number): Promise<void> {
-  await deps.store.transition(tx.profile, tx.transactionId, ["forwarding"], {
+/** Records one more attempt before sending; returns the updated record. */
+async function markAttempt(deps: ForwardingDeps, tx: Transaction, attempts: number): Promise<Transaction | undefined> {
+  return deps.store.transition(tx.profile, tx.transactionId, ["forwarding"], {
     upstream: { ...(tx.upstream ?? { transactionId: upstreamTransactionId(tx.profile, tx.transactionId) }), attempts },
   }, { actor: "worker", event: "upstream-attempt" });
 }
@@ -151,6 +157,7 @@ async function upstreamFailed(deps: ForwardingDeps, profile: Profile, tx: Transa
     upstream: { ...(tx.upstream ?? { transactionId: upstreamTransactionId(tx.profile, tx.transactionId), attempts: 0 }), lastError: err.message },
   }, { actor: "worker", event: "upstream-error", reason: err.message });
   job.failures++;
+  job.lastFailure = err.kind;
   return { next: "retry", delayMs: retryDelay(job.failures), reason: err.message };
 }
 

@@ -1,0 +1,106 @@
+/**
+ * The HTTP transport to the upstream SCEP CA (RFC 8894 §4.1): GET with
+ * `operation` and `message` query parameters, POST of a PKIOperation body.
+ * node's global fetch (undici: keep-alive) under an AbortSignal timeout that
+ * covers the whole exchange, body included.
+ *
+ * Failures become {@link UpstreamError}s of the kind the forward worker acts
+ * on: no connection (refused, DNS, reset before an answer) → `unreachable`;
+ * no complete answer within the timeout → `timeout`. A non-200 status is
+ * returned to the caller, who decides (GetNextCACert 404 is an answer, not an
+ * error); {@link httpError} makes the `http` error for it.
+ *
+ * Nothing here logs: bodies may carry challenge passwords.
+ */
+import { UpstreamError } from "../ra/errors.js";
+
+/** What an upstream answered. */
+export interface HttpAnswer {
+  status: number;
+  contentType: string;
+  body: Uint8Array;
+}
+
+/** Larger answers are refused (a CRL may be big; nothing SCEP carries is larger). */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** Identifies the RA in the upstream's access log. */
+const USER_AGENT = "scepgate";
+
+/** Longest excerpt of an error body quoted in an UpstreamError. */
+const EXCERPT_CHARS = 200;
+
+export class UpstreamHttp {
+  constructor(
+    /** The upstream's SCEP URL (e.g. `http://ca.example:8080/scep`). */
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** `GET url?operation=OP[&message=M]` (M URL-encoded here). */
+  get(operation: string, message?: string): Promise<HttpAnswer> {
+    const u = new URL(this.url);
+    u.searchParams.set("operation", operation);
+    if (message !== undefined) u.searchParams.set("message", message);
+    return this.send(operation, u, { method: "GET", headers: { "user-agent": USER_AGENT } });
+  }
+
+  /** `POST url?operation=PKIOperation` with the pkiMessage as the body (RFC 8894 §4.3). */
+  post(operation: string, body: Uint8Array): Promise<HttpAnswer> {
+    const u = new URL(this.url);
+    u.searchParams.set("operation", operation);
+    return this.send(operation, u, { method: "POST", body, headers: { "content-type": "application/x-pki-message", "user-agent": USER_AGENT } });
+  }
+
+  private async send(operation: string, url: URL, init: RequestInit): Promise<HttpAnswer> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    try {
+      const res = await fetch(url, { ...init, signal });
+      const body = await readLimited(res, operation);
+      return { status: res.status, contentType: res.headers.get("content-type") ?? "", body };
+    } catch (err) {
+      throw transportError(operation, this.timeoutMs, err);
+    }
+  }
+}
+
+async function readLimited(res: Response, operation: string): Promise<Uint8Array> {
+  const declared = Number(res.headers.get("content-length") ?? "0");
+  if (declared > MAX_ANSWER_BYTES) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new UpstreamError(`upstream ${operation}: answer of ${declared} bytes is too large`, "protocol");
+  }
+  if (!res.body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BYTES) throw new UpstreamError(`upstream ${operation}: answer larger than ${MAX_ANSWER_BYTES} bytes`, "protocol");
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Maps what fetch threw to an UpstreamError (UpstreamErrors pass through). */
+function transportError(operation: string, timeoutMs: number, err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === "TimeoutError" || e?.name === "AbortError") {
+    return new UpstreamError(`upstream ${operation}: no answer within ${timeoutMs} ms`, "timeout", undefined, { cause: err });
+  }
+  const detail = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+  return new UpstreamError(`upstream ${operation}: cannot reach the CA (${detail})`, "unreachable", undefined, { cause: err });
+}
+
+/** One printable line of an error body, at most ~200 characters. */
+export function bodyExcerpt(body: Uint8Array): string {
+  const text = Buffer.from(body.subarray(0, EXCERPT_CHARS * 4)).toString("utf8");
+  const line = text.replace(/[^\x20-\x7e]+/g, " ").replace(/\s+/g, " ").trim();
+  return line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
+}
+
+/** The UpstreamError for an HTTP status other than 200. */
+export function httpError(operation: string, answer: HttpAnswer): UpstreamError {
+  const excerpt = bodyExcerpt(answer.body);
+  return new UpstreamError(`upstream ${operation}: HTTP ${answer.status}${excerpt ? `: ${excerpt}` : ""}`, "http", answer.status);
+}
