@@ -8,6 +8,7 @@ import { Command, type OutputConfiguration } from "commander";
 import { commanderErrorLine, errorText, EXIT_CODES_HELP, exitCodeOf, type ExitCode } from "./exit.js";
 import { processDeps, type CliDeps } from "./io.js";
 import { otpCommand } from "./otp-command.js";
+import { raCommand } from "./ra-command.js";
 import { requestsCommand } from "./requests-command.js";
 import { serveCommandSpec, workerCommandSpec } from "./serve-command.js";
 
@@ -22,7 +23,8 @@ export function createCli(deps: CliDeps, done: (code: ExitCode) => void): Comman
     .addCommand(serveCommandSpec())
     .addCommand(workerCommandSpec())
     .addCommand(requestsCommand(deps, done))
-    .addCommand(otpCommand(deps, done));
+    .addCommand(otpCommand(deps, done))
+    .addCommand(raCommand(deps, done));
   const output: OutputConfiguration = {
     writeOut: (str) => deps.out(str),
     writeErr: (str) => deps.err(str),

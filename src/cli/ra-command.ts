@@ -1,0 +1,43 @@
+/** `scepgate ra init`: enroll the RA certificate from the upstream CA. */
+import { Command } from "commander";
+import { initRaIdentity } from "../app/ra-init.js";
+import { loadConfig } from "../config/index.js";
+import { createLogger } from "../observability/logger.js";
+import { operatorCommand, type Done } from "./command-kit.js";
+import { ExitCode } from "./exit.js";
+import { commandLogLevel, type CliDeps } from "./io.js";
+
+interface InitOptions {
+  config?: string;
+  profile: string;
+  upstream?: string;
+  challenge?: string;
+  fingerprint?: string;
+  subject?: string;
+  force?: boolean;
+}
+
+function initCommand(deps: CliDeps, done: Done): Command {
+  return operatorCommand(new Command("init"))
+    .description("make the RA key and enroll its certificate from the upstream CA by SCEP (polls while PENDING)")
+    .option("--profile <name>", "the profile whose RA this is", "default")
+    .option("--upstream <url>", "the upstream SCEP URL (default: the profile's upstream.url)")
+    .option("--challenge <password>", "the upstream's challenge password (default: upstream.challenge)")
+    .option("--fingerprint <sha256>", "pin the upstream CA certificate (default: upstream.caFingerprint)")
+    .option("--subject <dn>", "the RA certificate's subject, e.g. \"CN=scepgate RA, O=Example\"")
+    .option("--force", "enroll again even if the certificate file exists (keeps the key)")
+    .action(async (opts: InitOptions) => {
+      const loaded = await loadConfig({ file: opts.config });
+      const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, deps.debug), destination: process.stderr });
+      const fingerprint = opts.fingerprint?.replace(/^sha256:/i, "").replace(/:/g, "").toLowerCase();
+      const r = await initRaIdentity(loaded, { ...opts, caFingerprint: fingerprint }, logger);
+      for (const w of r.warnings) deps.err(`scepgate: warning: ${w}\n`);
+      deps.out(`RA certificate: ${r.certFile}\nRA key:         ${r.keyFile}\n`);
+      done(ExitCode.ok);
+    });
+}
+
+/** `scepgate ra …` */
+export function raCommand(deps: CliDeps, done: Done): Command {
+  return new Command("ra").description("the RA's own identity").addCommand(initCommand(deps, done));
+}
