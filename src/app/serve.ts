@@ -21,7 +21,13 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
     admin: config.admin.token ? createAdminApp({ operator: rt.operator, token: config.admin.token, logger: rt.logger }) : undefined,
   });
   const workers: WorkersHandle | undefined = opts.workers ? await startWorkers(rt) : undefined;
-  const server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port });
+  let server: HttpServer;
+  try {
+    server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port });
+  } catch (err) {
+    await workers?.close();
+    throw err;
+  }
   const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
   const url = `http://${host}:${server.port}/scep`;
   rt.logger.info(

@@ -1,11 +1,12 @@
 /** `scepgate serve`: the SCEP front and the forward workers until SIGTERM/SIGINT; `scepgate worker`: the workers alone. */
 import { Command } from "commander";
+import { runUntilSignal } from "../app/lifecycle.js";
 import { createRuntime } from "../app/runtime.js";
 import { serve } from "../app/serve.js";
 import { runForwardWorker } from "../app/worker-process.js";
 import { loadConfig } from "../config/index.js";
+import type { Logger } from "../ra/ports.js";
 import { CONFIG_HELP } from "./command-kit.js";
-import { errorText } from "./exit.js";
 
 interface ServeOptions {
   config?: string;
@@ -13,24 +14,20 @@ interface ServeOptions {
 }
 
 async function serveCommand(opts: ServeOptions): Promise<void> {
-  const loaded = await loadConfig({ file: opts.config });
-  const rt = await createRuntime(loaded);
-  const serving = await serve(rt, { workers: opts.workers });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    rt.logger.info({ signal }, "stopping");
-    serving.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(errorText(err, Boolean(process.env["SCEPGATE_DEBUG"])));
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  let logger: Logger | undefined;
+  await runUntilSignal(
+    async () => {
+      const rt = await createRuntime(await loadConfig({ file: opts.config }));
+      logger = rt.logger;
+      try {
+        return await serve(rt, { workers: opts.workers });
+      } catch (err) {
+        await rt.close();
+        throw err;
+      }
+    },
+    { logger: () => logger },
+  );
 }
 
 /** `scepgate serve`; its action resolves once listening, and the process then runs until a signal. */

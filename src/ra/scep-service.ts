@@ -95,7 +95,9 @@ export class RaScepService implements ScepService {
     const digest = createHash("sha256").update(message).digest("hex");
     const nonce = await this.deps.store.checkNonce(p.name, req.senderNonce, digest, p.settings.replayWindowMs);
     const now = this.deps.clock.now();
-    if (nonce === "replay") {
+    // NOTE(certmonger): its daemon builds the GetCertInitial with the senderNonce of its PKCSReq. A CertPoll only
+    // reads the signer's own transaction and its answer is encrypted to that key, so a reused nonce gains nothing.
+    if (nonce === "replay" && req.messageType !== MessageType.CertPoll) {
       return failure(p, now, { ...req, digest: req.algorithms.digest }, FailInfo.badRequest, "senderNonce was already used by another message");
     }
     switch (req.messageType) {
