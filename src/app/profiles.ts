@@ -1,11 +1,13 @@
 /** Builds the runtime Profile of each configured profile: identity, CA, policy, settings. */
 import path from "node:path";
 import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Config, ProfileConfig, UpstreamConfig } from "../config/index.js";
 import { ProfilePolicy, type ProfilePolicyOptions } from "../policy/profile-policy.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock, Logger, OneTimePasswords, UpstreamCa } from "../ra/ports.js";
+import { withLockFile } from "../fsutil/lock-file.js";
 import { EmbeddedCa } from "../upstream/embedded-ca.js";
 import { enrollRaIdentity } from "../upstream/ra-enroll.js";
 import { ScepUpstream } from "../upstream/scep-upstream.js";
@@ -36,6 +38,9 @@ export function generatedRaFiles(config: Config, name: string): { dir: string; k
   return { dir, keyFile: path.join(dir, "ra.key"), certFile: path.join(dir, "ra.crt") };
 }
 
+/** How long a first start waits for the upstream to issue the RA certificate. */
+const RA_ENROLL_MAX_WAIT_MS = 10 * 60_000;
+
 /** The RA certificate's subject when scepgate enrolls it itself. */
 export function defaultRaSubject(name: string): string {
   return `CN=scepgate RA ${name} ${hostname()}, O=scepgate`;
@@ -49,7 +54,9 @@ export function defaultRaSubject(name: string): string {
 async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConfig & { upstream: UpstreamConfig }, deps: ProfileDeps): Promise<LoadedRaIdentity> {
   if (cfg.ra) return loadRaIdentity(cfg.ra, name);
   const files = generatedRaFiles(config, name);
-  if (!existsSync(files.certFile)) {
+  // Several processes may share dataDir on their first start: one enrolls, the others wait for its result.
+  await mkdir(files.dir, { recursive: true, mode: 0o700 });
+  await withLockFile(path.join(files.dir, "ra.enroll.lock"), async () => {
     deps.logger.info({ profile: name, upstream: cfg.upstream.url }, "enrolling the RA certificate from the upstream CA");
     const { warnings } = await enrollRaIdentity({
       url: cfg.upstream.url,
@@ -60,12 +67,12 @@ async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConf
       certFile: files.certFile,
       timeoutMs: cfg.upstream.timeout,
       pollIntervalMs: Math.min(cfg.upstream.pollInterval, 10_000),
-      maxWaitMs: 10 * 60_000,
+      maxWaitMs: RA_ENROLL_MAX_WAIT_MS,
       logger: deps.logger,
       clock: deps.clock,
     });
     for (const w of warnings) deps.logger.warn({ profile: name }, w);
-  }
+  }, { staleMs: RA_ENROLL_MAX_WAIT_MS + 60_000, done: () => existsSync(files.certFile) });
   return loadRaIdentity({ cert: files.certFile, key: files.keyFile }, name);
 }
 

@@ -5,6 +5,7 @@
  * which the first start of such a profile also uses).
  */
 import { existsSync } from "node:fs";
+import path from "node:path";
 import type { LoadedConfig } from "../config/index.js";
 import type { Logger } from "../ra/ports.js";
 import { enrollRaIdentity } from "../upstream/ra-enroll.js";
@@ -20,6 +21,8 @@ export interface RaInitOptions {
   subject?: string;
   /** Enroll again even when the certificate file exists (the key is kept). */
   force?: boolean;
+  /** Write ra.crt and ra.key into this directory instead of where the profile expects them. */
+  outDir?: string;
 }
 
 export class RaInitError extends Error {
@@ -31,8 +34,12 @@ export async function initRaIdentity(loaded: LoadedConfig, o: RaInitOptions, log
   if (!cfg) throw new RaInitError(`unknown profile "${o.profile}"`);
   const url = o.upstream ?? cfg.upstream?.url;
   if (!url) throw new RaInitError(`profile "${o.profile}" has no upstream.url: give --upstream URL`);
-  if (cfg.ra?.p12) throw new RaInitError(`profile "${o.profile}" takes its RA identity from ${cfg.ra.p12} (PKCS#12): ra init writes PEM files only`);
-  const files = cfg.ra?.cert && cfg.ra.key ? { certFile: cfg.ra.cert, keyFile: cfg.ra.key } : generatedRaFiles(loaded.config, o.profile);
+  if (cfg.ra?.p12 && !o.outDir) throw new RaInitError(`profile "${o.profile}" takes its RA identity from ${cfg.ra.p12} (PKCS#12): ra init writes PEM files only`);
+  const files = o.outDir
+    ? { certFile: path.resolve(o.outDir, "ra.crt"), keyFile: path.resolve(o.outDir, "ra.key") }
+    : cfg.ra?.cert && cfg.ra.key
+      ? { certFile: cfg.ra.cert, keyFile: cfg.ra.key }
+      : generatedRaFiles(loaded.config, o.profile);
   if (existsSync(files.certFile) && !o.force) {
     throw new RaInitError(`${files.certFile} exists already: the RA is enrolled (use --force to enroll again with the same key)`);
   }

@@ -15,6 +15,7 @@ interface InitOptions {
   fingerprint?: string;
   subject?: string;
   force?: boolean;
+  out?: string;
 }
 
 function initCommand(deps: CliDeps, done: Done): Command {
@@ -26,11 +27,12 @@ function initCommand(deps: CliDeps, done: Done): Command {
     .option("--fingerprint <sha256>", "pin the upstream CA certificate (default: upstream.caFingerprint)")
     .option("--subject <dn>", "the RA certificate's subject, e.g. \"CN=scepgate RA, O=Example\"")
     .option("--force", "enroll again even if the certificate file exists (keeps the key)")
+    .option("--out <dir>", "write ra.crt and ra.key into DIR (e.g. to make a Kubernetes secret) instead of the configured paths")
     .action(async (opts: InitOptions) => {
       const loaded = await loadConfig({ file: opts.config });
       const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, deps.debug), destination: process.stderr });
       const fingerprint = opts.fingerprint?.replace(/^sha256:/i, "").replace(/:/g, "").toLowerCase();
-      const r = await initRaIdentity(loaded, { ...opts, caFingerprint: fingerprint }, logger);
+      const r = await initRaIdentity(loaded, { ...opts, caFingerprint: fingerprint, outDir: opts.out }, logger);
       for (const w of r.warnings) deps.err(`scepgate: warning: ${w}\n`);
       deps.out(`RA certificate: ${r.certFile}\nRA key:         ${r.keyFile}\n`);
       done(ExitCode.ok);

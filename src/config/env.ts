@@ -7,7 +7,8 @@
  * `profiles.default.syncWaitMs` → `SCEPGATE_PROFILES_DEFAULT_SYNC_WAIT_MS`.
  * A profile name is spelled with `_` for each `-` (`edge-router` →
  * `SCEPGATE_PROFILES_EDGE_ROUTER_APPROVAL`); profile names cannot hold `_`,
- * so this is unambiguous.
+ * so this is unambiguous. Any variable may instead be given as a file:
+ * `SCEPGATE_ADMIN_TOKEN_FILE=/run/secrets/token` (Docker/Kubernetes secrets).
  *
  * Reading a name back walks the schema: at each object the longest run of
  * tokens that spells a known key wins; under `profiles` the profile name is
@@ -22,6 +23,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { ConfigError } from "./errors.js";
 import { configSchema } from "./schema.js";
 import { didYouMean } from "./suggest.js";
@@ -162,12 +164,28 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv, profiles: readonly stri
   const overrides: EnvOverride[] = [];
   for (const [envVar, raw] of Object.entries(env).sort(([a], [b]) => a.localeCompare(b))) {
     if (!envVar.startsWith(ENV_PREFIX) || NON_CONFIG_ENV_VARS.includes(envVar)) continue;
-    const path = resolveEnvVar(envVar, profiles);
+    let path = resolveEnvVar(envVar, profiles);
+    let text = raw;
+    if (path === undefined && envVar.endsWith(FILE_SUFFIX)) {
+      // Docker/Kubernetes secret files: SCEPGATE_ADMIN_TOKEN_FILE=/run/secrets/token sets admin.token.
+      path = resolveEnvVar(envVar.slice(0, -FILE_SUFFIX.length), profiles);
+      if (path !== undefined && raw) text = readSecretFile(envVar, raw);
+    }
     if (path === undefined) throw unknownVariable(envVar, profiles);
-    if (raw === undefined || raw === "") continue;
-    overrides.push({ envVar, path, raw, value: coerceEnvValue(raw, leafKind(schemaAt(configSchema, path) ?? configSchema)) });
+    if (text === undefined || text === "") continue;
+    overrides.push({ envVar, path, raw: text, value: coerceEnvValue(text, leafKind(schemaAt(configSchema, path) ?? configSchema)) });
   }
   return overrides;
+}
+
+const FILE_SUFFIX = "_FILE";
+
+function readSecretFile(envVar: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new ConfigError(`${envVar}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? "error"})`, { envVar });
+  }
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {
