@@ -995,7 +995,9 @@ describe("deploy/ against the real scepgate", () => {
         }
       }
       expect(named.size).toBeGreaterThan(5);
-      const unknown = [...named].filter(([name]) => !NON_CONFIG_ENV_VARS.includes(name) && resolveEnvVar(name, ["default"]) === undefined);
+      const known = (name: string): boolean =>
+        NON_CONFIG_ENV_VARS.includes(name) || resolveEnvVar(name.replace(/_FILE$/, ""), ["default"]) !== undefined;
+      const unknown = [...named].filter(([name]) => !known(name));
       expect(unknown.map(([name, file]) => `${file}: ${name}`)).toEqual([]);
     });
 
