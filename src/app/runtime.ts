@@ -45,7 +45,7 @@ export async function createRuntime(loaded: LoadedConfig, logger = createLogger(
     const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock });
     const otp = new RedisOneTimePasswords({ redis: redis.redis, prefix: config.redis.keyPrefix });
     const profiles = await buildProfiles(config, { clock, logger, otp });
-    const queue = createForwardQueue({ loaded, profiles, redis, logger });
+    const queue = await createForwardQueue({ loaded, profiles, redis, logger });
     const service = new RaScepService({ store, clock, logger, queue }, profiles);
     const operator = createOperator({ store, clock, logger, otp, profiles }, queue);
     return {

@@ -10,9 +10,11 @@ import type { Config } from "../config/index.js";
 import type { ForwardingDeps } from "../ra/forwarding.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock, Logger, TransactionStore } from "../ra/ports.js";
-import {
-  BullForwardQueue, connectQueueRedis, planForwardQueues, startForwardWorkers, type ForwardQueueSpec, type ForwardRoute, type ForwardWorkersOptions,
-} from "../queue/index.js";
+import type { BullForwardQueue, ForwardWorkersOptions } from "../queue/index.js";
+import { planForwardQueues, type ForwardQueueSpec, type ForwardRoute } from "../queue/queue-names.js";
+
+/** BullMQ (~25 MB) is loaded only by processes that forward to a remote CA. */
+const loadQueue = () => import("../queue/index.js");
 
 /** What the queue needs of a runtime. */
 export interface QueueParts {
@@ -56,9 +58,10 @@ export function forwardQueueSpecs(parts: Pick<QueueParts, "loaded" | "profiles">
  * Operator `deps.queue`), on a connection of its own that its close()
  * closes; undefined when every profile is inline (no Redis connection made).
  */
-export function createForwardQueue(parts: QueueParts): BullForwardQueue | undefined {
+export async function createForwardQueue(parts: QueueParts): Promise<BullForwardQueue | undefined> {
   const queues = forwardQueueSpecs(parts);
   if (queues.length === 0) return undefined;
+  const { BullForwardQueue, connectQueueRedis } = await loadQueue();
   return new BullForwardQueue({
     connection: connectQueueRedis(parts.redis.url),
     ownsConnection: true,
@@ -84,6 +87,7 @@ export async function startWorkers(rt: WorkerParts, extra: Pick<ForwardWorkersOp
   const byName = new Map(rt.profiles.map((p) => [p.name, p]));
   const deps: ForwardingDeps = { store: rt.store, clock: rt.clock, logger: rt.logger, profile: (name) => byName.get(name) };
   const config = rt.loaded.config;
+  const { connectQueueRedis, startForwardWorkers } = await loadQueue();
   const running = await startForwardWorkers({
     connect: () => connectQueueRedis(rt.redis.url),
     prefix: config.redis.keyPrefix,

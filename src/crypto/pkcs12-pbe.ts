@@ -16,6 +16,9 @@ import { algorithmId, contents, expectChildren, expectTag, int, octets, oid, oid
 import { DecryptionError, UnsupportedAlgorithmError } from "./errors.js";
 import { rc2CbcDecrypt } from "./rc2.js";
 
+/** PBKDF2 / PKCS#12 KDF iterations of files we write. */
+export const PKCS12_ITERATIONS = 2048;
+
 export const PbeOid = {
   pbes2: "1.2.840.113549.1.5.13",
   pbkdf2: "1.2.840.113549.1.5.12",

@@ -43,16 +43,16 @@ function parts(upstream: UpstreamCa, prefix: string): WorkerParts {
 }
 
 describe("app/workers", () => {
-  it("ok/queues only for remote-CA profiles, named by upstream URL", () => {
+  it("ok/queues only for remote-CA profiles, named by upstream URL", async () => {
     const p = parts(new StandInUpstream(new Uint8Array()), uniquePrefix("app"));
     expect(forwardQueueSpecs(p)).toEqual([{ name: forwardQueueName("http://ca.example:8080/scep"), maxConcurrent: 3, profiles: ["remote"] }]);
-    expect(createForwardQueue({ ...p, profiles: [makeProfile("local", inlineCa)] })).toBeUndefined();
+    expect(await createForwardQueue({ ...p, profiles: [makeProfile("local", inlineCa)] })).toBeUndefined();
   });
 
   it("ok/createForwardQueue + startWorkers forward an approved transaction", async () => {
     const upstream = new StandInUpstream((await testMaterial()).certDer);
     const p = parts(upstream, uniquePrefix("app"));
-    const queue = createForwardQueue(p)!;
+    const queue = (await createForwardQueue(p))!;
     const running = await startWorkers(p, { reconcile: false });
     try {
       const tx = await approvedTx(p.store, "remote");
