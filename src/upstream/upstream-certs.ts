@@ -64,12 +64,21 @@ export function issuerPath(cert: Certificate, candidates: readonly Certificate[]
   return path;
 }
 
-/** RA certificates in order of preference as the encryption recipient. */
+/**
+ * RA certificates in order of preference as the encryption recipient:
+ * keyEncipherment, then no keyUsage, then a signing-only RSA RA certificate.
+ * An upstream that serves an RA certificate is an RA, and it is the RA that
+ * decrypts requests, not its CA; a signing-only RA certificate is what an RA
+ * gets from a CA that issues digitalSignature only (NOTE(upstream): another
+ * scepgate enrolled from micromdm scepserver, whose certificates carry
+ * digitalSignature alone).
+ */
 function encryptionCandidates(ra: readonly Certificate[]): Certificate[] {
   const rsa = ra.filter((c) => c.publicKey().asymmetricKeyType === "rsa");
   const explicit = rsa.filter((c) => c.keyUsage?.keyEncipherment === true);
   const unrestricted = rsa.filter((c) => c.keyUsage === undefined);
-  return [...explicit, ...unrestricted];
+  const signingOnly = rsa.filter((c) => c.keyUsage !== undefined && !c.keyUsage.keyEncipherment);
+  return [...explicit, ...unrestricted, ...signingOnly];
 }
 
 /** The issuing CA: the issuer of the (preferred) RA certificate, else a CA that issued no other served CA. */

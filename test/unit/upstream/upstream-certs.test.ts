@@ -63,10 +63,14 @@ describe("sortServedCertificates", () => {
     expect(sortServedCertificates([raNoKu.cert, raEnc.cert, issuing.cert]).recipient).toBe(raEnc.cert);
   });
 
-  it("ok/a signing-only RA alone leaves the CA certificate as recipient", () => {
+  it("ok/a signing-only RA alone is still the recipient: the RA decrypts, not its CA (scepgate enrolled from micromdm)", () => {
     const s = sortServedCertificates([raSign.cert, issuing.cert, root.cert]);
-    expect(s.recipient).toBe(issuing.cert);
+    expect(s.recipient).toBe(raSign.cert);
     expect(names(s.ra)).toEqual(["CN=RA signing"]);
+  });
+
+  it("ok/a signing-only RA beside an encryption RA: the encryption RA receives", () => {
+    expect(sortServedCertificates([raSign.cert, raEnc.cert, issuing.cert]).recipient).toBe(raEnc.cert);
   });
 
   it("fail/a certificate not issued by the CA path is ignored: neither recipient nor trusted signer", () => {
