@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Config, ProfileConfig, UpstreamConfig } from "../config/index.js";
+import type { PrivateKeyOps } from "../crypto/index.js";
 import { ProfilePolicy, type ProfilePolicyOptions } from "../policy/profile-policy.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock, Logger, OneTimePasswords, UpstreamCa } from "../ra/ports.js";
@@ -18,6 +19,8 @@ export interface ProfileDeps {
   logger: Logger;
   /** The one-time password store; needed by profiles with `challenge.mode: otp`. */
   otp?: OneTimePasswords;
+  /** Where private-key operations run (worker threads on a server). */
+  keyOps?: PrivateKeyOps;
 }
 
 function challengeOf(name: string, cfg: ProfileConfig, deps: ProfileDeps): ProfilePolicyOptions["challenge"] {
@@ -91,7 +94,7 @@ async function identityAndCa(config: Config, name: string, cfg: ProfileConfig, d
     });
     return { loaded, upstream };
   }
-  const ca = await EmbeddedCa.open(path.join(config.dataDir, "embedded-ca"), { clock: deps.clock, validityDays: cfg.issuance.validityDays });
+  const ca = await EmbeddedCa.open(path.join(config.dataDir, "embedded-ca"), { clock: deps.clock, validityDays: cfg.issuance.validityDays, keyOps: deps.keyOps });
   const loaded = cfg.ra ? await loadRaIdentity(cfg.ra, name) : await bootstrapDevRaIdentity(generatedRaFiles(config, name).dir, ca, name);
   return { loaded, upstream: ca };
 }
@@ -114,6 +117,7 @@ async function buildProfile(config: Config, name: string, cfg: ProfileConfig, de
     identity: loaded.identity,
     upstream,
     policy,
+    keyOps: deps.keyOps,
     settings: {
       syncWaitMs: cfg.syncWaitMs,
       replayWindowMs: config.replayWindow,

@@ -3,6 +3,7 @@
  * store, one-time passwords, profiles, the SCEP service and the operator.
  */
 import type { LoadedConfig } from "../config/index.js";
+import { inThreadKeyOps, threadedKeyOps } from "../crypto/index.js";
 import { createLogger, type AppLogger } from "../observability/logger.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock, ForwardQueue } from "../ra/ports.js";
@@ -37,14 +38,24 @@ export function createOperator(rt: Pick<Runtime, "store" | "clock" | "logger" | 
   return new Operator({ store: rt.store, clock: rt.clock, logger: rt.logger, otp: rt.otp, queue, profile: (name) => byName.get(name) });
 }
 
-export async function createRuntime(loaded: LoadedConfig, logger = createLogger({ level: loaded.config.log.level })): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Run private-key operations on worker threads (the SCEP front: uses every core). */
+  threadedKeys?: boolean;
+}
+
+export async function createRuntime(
+  loaded: LoadedConfig,
+  logger = createLogger({ level: loaded.config.log.level }),
+  opts: RuntimeOptions = {},
+): Promise<Runtime> {
   const config = loaded.config;
   const clock = systemClock;
   const redis = await openRedis(config);
+  const keyOps = opts.threadedKeys ? threadedKeyOps() : inThreadKeyOps;
   try {
     const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock });
     const otp = new RedisOneTimePasswords({ redis: redis.redis, prefix: config.redis.keyPrefix });
-    const profiles = await buildProfiles(config, { clock, logger, otp });
+    const profiles = await buildProfiles(config, { clock, logger, otp, keyOps });
     const queue = await createForwardQueue({ loaded, profiles, redis, logger });
     const service = new RaScepService({ store, clock, logger, queue }, profiles);
     const operator = createOperator({ store, clock, logger, otp, profiles }, queue);
@@ -63,10 +74,12 @@ export async function createRuntime(loaded: LoadedConfig, logger = createLogger(
         await queue?.close();
         await store.close();
         await redis.close();
+        await keyOps.close();
       },
     };
   } catch (err) {
     await redis.close();
+    await keyOps.close();
     throw err;
   }
 }

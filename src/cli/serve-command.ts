@@ -17,7 +17,7 @@ async function serveCommand(opts: ServeOptions): Promise<void> {
   let logger: Logger | undefined;
   await runUntilSignal(
     async () => {
-      const rt = await createRuntime(await loadConfig({ file: opts.config }));
+      const rt = await createRuntime(await loadConfig({ file: opts.config }), undefined, { threadedKeys: true });
       logger = rt.logger;
       try {
         return await serve(rt, { workers: opts.workers });

@@ -16,6 +16,7 @@ import { DerError, NoRecipientError, UnsupportedAlgorithmError } from "./errors.
 import { agreeAndUnwrap, agreeAndWrap, KARI_VERSION } from "./key-agreement.js";
 import { unwrapOaep, unwrapPkcs1, wrapOaep, wrapPkcs1 } from "./key-transport.js";
 import { Oid } from "./oids.js";
+import { inThreadKeyOps, type PrivateKeyOps } from "./private-key-ops.js";
 
 /** RecipientIdentifier: IssuerAndSerialNumber or [0] SubjectKeyIdentifier. */
 export type RecipientId = { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
@@ -118,8 +119,11 @@ function oaepHashOf(alg: Tlv): DigestName {
   return hash;
 }
 
-/** Finds our recipient and decrypts the content. Throws NoRecipientError, UnsupportedAlgorithmError or DecryptionError. */
-export function openEnvelope(env: ParsedEnvelope, keys: readonly DecryptionKey[]): OpenedEnvelope {
+/**
+ * Finds our recipient and decrypts the content; the RSA private-key operation
+ * runs on `ops`. Throws NoRecipientError, UnsupportedAlgorithmError or DecryptionError.
+ */
+export async function openEnvelope(env: ParsedEnvelope, keys: readonly DecryptionKey[], ops: PrivateKeyOps = inThreadKeyOps): Promise<OpenedEnvelope> {
   const cipher = cipherByOid(env.cipherOid);
   const spec = Ciphers[cipher];
   if (!env.iv || env.iv.length !== spec.ivLength) throw new DerError(`${cipher}: missing or bad IV`);
@@ -130,7 +134,7 @@ export function openEnvelope(env: ParsedEnvelope, keys: readonly DecryptionKey[]
       const algOid = oidValue(children(ri.keyEncryption)[0]!);
       let cek: Uint8Array;
       let oaepHash: DigestName | undefined;
-      if (algOid === Oid.rsaEncryption) cek = unwrapPkcs1(k.key, k.rejectionSecret, ri.encryptedKey, spec.keyLength);
+      if (algOid === Oid.rsaEncryption) cek = await unwrapPkcs1(k.key, k.rejectionSecret, ri.encryptedKey, spec.keyLength, ops);
       else if (algOid === Oid.rsaesOaep) cek = unwrapOaep(k.key, (oaepHash = oaepHashOf(ri.keyEncryption)), ri.encryptedKey);
       else throw new UnsupportedAlgorithmError(`unsupported key encryption algorithm ${algOid}`);
       const content = decryptContent(cipher, cek, env.iv, env.encryptedContent);

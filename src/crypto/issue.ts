@@ -10,6 +10,7 @@ import type { Certificate } from "./certificate.js";
 import { algorithmId, bitString, ctx, derNull, int, seq, time } from "./der.js";
 import { UnsupportedAlgorithmError } from "./errors.js";
 import { encodeExtension, type ExtensionSpec } from "./extensions.js";
+import type { PrivateKeyOps } from "./private-key-ops.js";
 
 export interface IssueOptions {
   /** DER Name of the subject. */
@@ -34,8 +35,7 @@ function signatureAlgorithm(key: KeyObject, digest: DigestName): Uint8Array {
   throw new UnsupportedAlgorithmError(`cannot sign a certificate with a ${type} key`);
 }
 
-/** Returns the DER of the new certificate. */
-export function issueCertificate(o: IssueOptions): Uint8Array {
+function prepareCertificate(o: IssueOptions): { tbs: Uint8Array; digest: DigestName; assemble(signature: Uint8Array): Uint8Array } {
   const digest = o.digest ?? "sha256";
   const sigAlg = signatureAlgorithm(o.issuerKey, digest);
   const issuerName = o.issuerCert ? o.issuerCert.subject : o.subject;
@@ -49,8 +49,19 @@ export function issueCertificate(o: IssueOptions): Uint8Array {
     o.spki,
     ctx(3, seq(...o.extensions.map(encodeExtension))),
   );
-  const signature = nodeSign(Digests[digest].node, tbs, o.issuerKey);
-  return seq(tbs, sigAlg, bitString(signature));
+  return { tbs, digest, assemble: (signature) => seq(tbs, sigAlg, bitString(signature)) };
+}
+
+/** Returns the DER of the new certificate. */
+export function issueCertificate(o: IssueOptions): Uint8Array {
+  const p = prepareCertificate(o);
+  return p.assemble(nodeSign(Digests[p.digest].node, p.tbs, o.issuerKey));
+}
+
+/** issueCertificate with the signature on `ops` (off the event loop on a server). */
+export async function issueCertificateWith(o: IssueOptions, ops: PrivateKeyOps): Promise<Uint8Array> {
+  const p = prepareCertificate(o);
+  return p.assemble(await ops.sign(p.digest, p.tbs, o.issuerKey));
 }
 
 /** The SPKI DER of a key (public or private). */

@@ -3,6 +3,7 @@
  * PKCS#1 v1.5 (RFC 8017 §7.2) and RSAES-OAEP (RFC 8017 §7.1, RFC 3560).
  */
 import { constants, createHmac, privateDecrypt, publicEncrypt, type KeyObject } from "node:crypto";
+import { inThreadKeyOps, type PrivateKeyOps } from "./private-key-ops.js";
 import type { DigestName } from "./algorithms.js";
 import { DecryptionError } from "./errors.js";
 
@@ -19,11 +20,17 @@ import { DecryptionError } from "./errors.js";
  * is fixed by the content cipher, every check is at a fixed position and the
  * selection below is branch-free.
  */
-export function unwrapPkcs1(key: KeyObject, rejectionSecret: Uint8Array, encryptedKey: Uint8Array, keyLength: number): Uint8Array {
+export async function unwrapPkcs1(
+  key: KeyObject,
+  rejectionSecret: Uint8Array,
+  encryptedKey: Uint8Array,
+  keyLength: number,
+  ops: PrivateKeyOps = inThreadKeyOps,
+): Promise<Uint8Array> {
   const synthetic = syntheticKey(rejectionSecret, encryptedKey, keyLength);
-  let em: Buffer;
+  let em: Uint8Array;
   try {
-    em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, encryptedKey);
+    em = await ops.rsaRaw(key, encryptedKey);
   } catch {
     return synthetic; // wrong ciphertext length or value >= modulus: public facts, no oracle
   }

@@ -12,6 +12,7 @@ import {
 } from "./der.js";
 import { DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
 import { Oid } from "./oids.js";
+import type { PrivateKeyOps } from "./private-key-ops.js";
 
 export interface SignerInfo {
   sid: { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
@@ -145,12 +146,14 @@ export interface SignOptions {
 }
 
 /**
- * Signs `content` and returns ContentInfo(signedData), DER.
+ * What is signed (the DER-sorted signedAttrs) and how to finish the
+ * SignedData once the signature is there: shared by the synchronous and the
+ * off-thread signing below.
  * NOTE(client): signedAttrs are DER-sorted (Go's micromdm scepclient re-sorts
  * the SET OF before verifying), eContent is a primitive OCTET STRING and an
  * RSA signerInfo says plain rsaEncryption (strongSwan 5.9.8 rejects anything else).
  */
-export function signData(o: SignOptions): Uint8Array {
+function prepareSignedData(o: SignOptions): { signedAttrs: Uint8Array; assemble(signature: Uint8Array): Uint8Array } {
   const dig = Digests[o.digest];
   const messageDigest = createHash(dig.node).update(o.content).digest();
   const attrs = [
@@ -162,24 +165,38 @@ export function signData(o: SignOptions): Uint8Array {
   const signedAttrs = setOf(...attrs);
   const keyType = o.signerKey.asymmetricKeyType;
   if (keyType !== "rsa" && keyType !== "ec") throw new UnsupportedAlgorithmError(`cannot sign with a ${keyType} key`);
-  const signature = nodeSign(dig.node, signedAttrs, o.signerKey);
   const sigAlg = keyType === "rsa" ? algorithmId(Oid.rsaEncryption, derNull()) : algorithmId(signatureOid("ec", o.digest));
-  const signerInfo = seq(
-    int(1),
-    seq(o.signerCert.issuer, intRaw(o.signerCert.serial)),
-    algorithmId(dig.oid, derNull()),
-    retag(signedAttrs, 0xa0),
-    sigAlg,
-    octets(signature),
-  );
-  const sd = seq(
-    int(1),
-    setOf(algorithmId(dig.oid, derNull())),
-    seq(oid(o.contentType), ctx(0, octets(o.content))),
-    ...(o.certificates.length ? [ctx(0, ...o.certificates)] : []),
-    setOf(signerInfo),
-  );
-  return contentInfo(Oid.signedData, sd);
+  const assemble = (signature: Uint8Array): Uint8Array => {
+    const signerInfo = seq(
+      int(1),
+      seq(o.signerCert.issuer, intRaw(o.signerCert.serial)),
+      algorithmId(dig.oid, derNull()),
+      retag(signedAttrs, 0xa0),
+      sigAlg,
+      octets(signature),
+    );
+    const sd = seq(
+      int(1),
+      setOf(algorithmId(dig.oid, derNull())),
+      seq(oid(o.contentType), ctx(0, octets(o.content))),
+      ...(o.certificates.length ? [ctx(0, ...o.certificates)] : []),
+      setOf(signerInfo),
+    );
+    return contentInfo(Oid.signedData, sd);
+  };
+  return { signedAttrs, assemble };
+}
+
+/** Signs `content` and returns ContentInfo(signedData), DER. */
+export function signData(o: SignOptions): Uint8Array {
+  const p = prepareSignedData(o);
+  return p.assemble(nodeSign(Digests[o.digest].node, p.signedAttrs, o.signerKey));
+}
+
+/** signData with the private-key operation on `ops` (off the event loop on a server). */
+export async function signDataWith(o: SignOptions, ops: PrivateKeyOps): Promise<Uint8Array> {
+  const p = prepareSignedData(o);
+  return p.assemble(await ops.sign(o.digest, p.signedAttrs, o.signerKey));
 }
 
 /**

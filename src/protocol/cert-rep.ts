@@ -3,8 +3,8 @@
  */
 import { randomBytes, type KeyObject } from "node:crypto";
 import {
-  buildEnvelope, degenerateSignedData, Oid, signData,
-  type Certificate, type CipherName, type DigestName, type KeyTransportName,
+  buildEnvelope, degenerateSignedData, inThreadKeyOps, Oid, signDataWith,
+  type Certificate, type CipherName, type DigestName, type KeyTransportName, type PrivateKeyOps,
 } from "../crypto/index.js";
 import { scepAttributes } from "./attributes.js";
 import { MessageType, PkiStatus, type FailInfo } from "./types.js";
@@ -15,6 +15,8 @@ export interface CertRepSigner {
   key: KeyObject;
   /** Certificates put in the CertRep's SignedData (typically the RA certificate). */
   certificates: readonly Uint8Array[];
+  /** Where the signature is computed; default: on this thread. */
+  ops?: PrivateKeyOps;
 }
 
 export interface CertRepCommon {
@@ -42,8 +44,8 @@ export interface SuccessOptions extends CertRepCommon {
   crls?: readonly Uint8Array[];
 }
 
-function sign(c: CertRepCommon, status: PkiStatus, content: Uint8Array, failInfo?: FailInfo, failInfoText?: string): Uint8Array {
-  return signData({
+function sign(c: CertRepCommon, status: PkiStatus, content: Uint8Array, failInfo?: FailInfo, failInfoText?: string): Promise<Uint8Array> {
+  return signDataWith({
     contentType: Oid.data,
     content,
     certificates: c.signer.certificates,
@@ -60,11 +62,11 @@ function sign(c: CertRepCommon, status: PkiStatus, content: Uint8Array, failInfo
       senderNonce: c.senderNonce ?? randomBytes(16),
       recipientNonce: c.recipientNonce,
     }),
-  });
+  }, c.signer.ops ?? inThreadKeyOps);
 }
 
 /** SUCCESS: the certs-only bundle, enveloped to the requester (RFC 8894 §3.3.2.1). */
-export function certRepSuccess(o: SuccessOptions): Uint8Array {
+export async function certRepSuccess(o: SuccessOptions): Promise<Uint8Array> {
   const bundle = degenerateSignedData(o.certificates, o.crls);
   const envelope = buildEnvelope({ content: bundle, cipher: o.cipher, recipient: o.recipient, keyTransport: o.keyTransport, oaepHash: o.oaepHash });
   return sign(o, PkiStatus.SUCCESS, envelope);
@@ -74,11 +76,11 @@ export function certRepSuccess(o: SuccessOptions): Uint8Array {
  * PENDING. NOTE(client): the eContent is present and empty; micromdm
  * scepclient and strongSwan both reject a CertRep without eContent.
  */
-export function certRepPending(o: CertRepCommon): Uint8Array {
+export async function certRepPending(o: CertRepCommon): Promise<Uint8Array> {
   return sign(o, PkiStatus.PENDING, new Uint8Array(0));
 }
 
 /** FAILURE with failInfo and, when given, failInfoText (RFC 8894 §3.2.1.4). */
-export function certRepFailure(o: CertRepCommon & { failInfo: FailInfo; failInfoText?: string }): Uint8Array {
+export async function certRepFailure(o: CertRepCommon & { failInfo: FailInfo; failInfoText?: string }): Promise<Uint8Array> {
   return sign(o, PkiStatus.FAILURE, new Uint8Array(0), o.failInfo, o.failInfoText);
 }

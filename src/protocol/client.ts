@@ -85,9 +85,9 @@ function fail(message: string, cause?: unknown): never {
 }
 
 /** Decodes and checks a CertRep. Throws MalformedMessageError or CertRepError. */
-export function decodeCertRep(der: Uint8Array, o: DecodeCertRepOptions): CertRep {
+export async function decodeCertRep(der: Uint8Array, o: DecodeCertRepOptions): Promise<CertRep> {
   try {
-    return decodeParsedCertRep(parseSignedData(der), o);
+    return await decodeParsedCertRep(parseSignedData(der), o);
   } catch (err) {
     // Also a carried certificate, or the signer's Name, that does not parse.
     if (err instanceof DerError) throw new MalformedMessageError(`CertRep is not a pkiMessage: ${err.message}`, { cause: err });
@@ -95,7 +95,7 @@ export function decodeCertRep(der: Uint8Array, o: DecodeCertRepOptions): CertRep
   }
 }
 
-function decodeParsedCertRep(sd: ParsedSignedData, o: DecodeCertRepOptions): CertRep {
+async function decodeParsedCertRep(sd: ParsedSignedData, o: DecodeCertRepOptions): Promise<CertRep> {
   const si = sd.signers[0] ?? fail("CertRep has no signerInfo");
   const carried = parseCarriedCertificates(sd);
   const signer = findSignerCertificate(si, [...carried, ...(o.trustedSigners ?? [])]) ?? fail("CertRep signer certificate not found");
@@ -123,7 +123,7 @@ function decodeParsedCertRep(sd: ParsedSignedData, o: DecodeCertRepOptions): Cer
   if (status !== PkiStatus.SUCCESS) return rep;
   if (!sd.content?.length) fail("SUCCESS CertRep without pkcsPKIEnvelope");
   try {
-    const opened = openEnvelope(parseEnvelope(sd.content), o.decryption);
+    const opened = await openEnvelope(parseEnvelope(sd.content), o.decryption);
     const bundle = parseSignedData(opened.content);
     return { ...rep, certificates: bundle.certificates, crls: bundle.crls, cipher: opened.cipher };
   } catch (err) {

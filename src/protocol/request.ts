@@ -7,6 +7,7 @@ import {
   digestByOid, DecryptionError, DerError, findSignerCertificate, NoRecipientError, openEnvelope, parseCarriedCertificates, parseCsr,
   parseEnvelope, parseSignedData, SignatureError, UnsupportedAlgorithmError, verifySigner,
   type Certificate, type CipherName, type Csr, type DecryptionKey, type DigestName, type KeyTransportName, type ParsedSignedData,
+  type PrivateKeyOps,
 } from "../crypto/index.js";
 import { AttributeError, readScepAttributes, type ScepAttributes } from "./attributes.js";
 import { MalformedMessageError } from "./errors.js";
@@ -79,7 +80,7 @@ function parseOuter(der: Uint8Array): ParsedSignedData {
  * Decodes a request. `keys` are the RA certificates and keys that may open
  * the pkcsPKIEnvelope (the encryption identity first).
  */
-export function decodeRequest(der: Uint8Array, keys: readonly DecryptionKey[]): DecodedRequest {
+export async function decodeRequest(der: Uint8Array, keys: readonly DecryptionKey[], ops?: PrivateKeyOps): Promise<DecodedRequest> {
   const sd = parseOuter(der);
   const signer = sd.signers[0]!;
   let attrs: ScepAttributes = {};
@@ -87,7 +88,7 @@ export function decodeRequest(der: Uint8Array, keys: readonly DecryptionKey[]): 
   try {
     digest = safeDigest(signer.digestOid);
     attrs = readScepAttributes(signer.attributes);
-    return { ok: true, request: authenticateAndOpen(sd, attrs, keys) };
+    return { ok: true, request: await authenticateAndOpen(sd, attrs, keys, ops) };
   } catch (err) {
     if (!(err instanceof Reject) && !(err instanceof AttributeError)) throw err;
     const failInfo = err instanceof Reject ? err.failInfo : FailInfo.badRequest;
@@ -104,17 +105,29 @@ function safeDigest(oid: string): DigestName | undefined {
   }
 }
 
+function toReject(what: string, err: unknown): Reject {
+  if (err instanceof Reject) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new Reject(failInfoOf(err), `${what}: ${detail}`);
+}
+
 function guard<T>(what: string, f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof Reject) throw err;
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new Reject(failInfoOf(err), `${what}: ${detail}`);
+    throw toReject(what, err);
   }
 }
 
-function authenticateAndOpen(sd: ParsedSignedData, attrs: ScepAttributes, keys: readonly DecryptionKey[]): ScepRequest {
+async function guardAsync<T>(what: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw toReject(what, err);
+  }
+}
+
+async function authenticateAndOpen(sd: ParsedSignedData, attrs: ScepAttributes, keys: readonly DecryptionKey[], ops?: PrivateKeyOps): Promise<ScepRequest> {
   const signerInfo = sd.signers[0]!;
   const certs = guard("certificates", () => parseCarriedCertificates(sd));
   const signer = findSignerCertificate(signerInfo, certs);
@@ -127,7 +140,7 @@ function authenticateAndOpen(sd: ParsedSignedData, attrs: ScepAttributes, keys: 
   if (!senderNonce || senderNonce.length === 0) throw new Reject(FailInfo.badRequest, "senderNonce attribute missing");
   if (!sd.content?.length) throw new Reject(FailInfo.badRequest, "no pkcsPKIEnvelope");
   const env = guard("pkcsPKIEnvelope", () => parseEnvelope(sd.content!));
-  const opened = guard("pkcsPKIEnvelope", () => openEnvelope(env, keys));
+  const opened = await guardAsync("pkcsPKIEnvelope", () => openEnvelope(env, keys, ops));
   const base: RequestBase = {
     transactionId,
     senderNonce,

@@ -1,5 +1,5 @@
 /** A configured SCEP profile as the use-cases see it. */
-import type { CipherName, DigestName } from "../crypto/index.js";
+import type { CipherName, DigestName, PrivateKeyOps } from "../crypto/index.js";
 import type { RaIdentity } from "./identity.js";
 import type { ApprovalPolicy, UpstreamCa } from "./ports.js";
 
@@ -20,4 +20,6 @@ export interface Profile {
   upstream: UpstreamCa;
   policy: ApprovalPolicy;
   settings: ProfileSettings;
+  /** Where the RA's private-key operations run (worker threads on a server); default: the calling thread. */
+  keyOps?: PrivateKeyOps;
 }

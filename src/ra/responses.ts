@@ -31,7 +31,7 @@ export function responseCipher(profile: Profile, requested: CipherName): CipherN
 
 function common(profile: Profile, now: Date, digest: DigestName | undefined, transactionId?: string, nonce?: Uint8Array): CertRepCommon {
   return {
-    signer: { cert: profile.identity.signer.cert, key: profile.identity.signer.key, certificates: [profile.identity.signer.cert.der] },
+    signer: { cert: profile.identity.signer.cert, key: profile.identity.signer.key, certificates: [profile.identity.signer.cert.der], ops: profile.keyOps },
     digest: responseDigest(profile, digest),
     transactionId,
     recipientNonce: nonce,
@@ -40,23 +40,23 @@ function common(profile: Profile, now: Date, digest: DigestName | undefined, tra
   };
 }
 
-export function pending(profile: Profile, req: ScepRequest, now: Date): Uint8Array {
+export async function pending(profile: Profile, req: ScepRequest, now: Date): Promise<Uint8Array> {
   return certRepPending(common(profile, now, req.algorithms.digest, req.transactionId, req.senderNonce));
 }
 
 /** FAILURE to a request we could decode far enough to know its ids (or not). */
-export function failure(
+export async function failure(
   profile: Profile,
   now: Date,
   r: { transactionId?: string; senderNonce?: Uint8Array; digest?: DigestName },
   failInfo: FailInfo,
   reason: string,
-): Uint8Array {
+): Promise<Uint8Array> {
   return certRepFailure({ ...common(profile, now, r.digest, r.transactionId, r.senderNonce), failInfo, failInfoText: reason });
 }
 
 /** SUCCESS with certificates (issued certificate first), enveloped to the request's signer. */
-export function success(profile: Profile, req: ScepRequest, now: Date, certificates: readonly Uint8Array[], crls?: readonly Uint8Array[]): Uint8Array {
+export async function success(profile: Profile, req: ScepRequest, now: Date, certificates: readonly Uint8Array[], crls?: readonly Uint8Array[]): Promise<Uint8Array> {
   const alg: RequestAlgorithms = req.algorithms;
   return certRepSuccess({
     ...common(profile, now, alg.digest, req.transactionId, req.senderNonce),
@@ -70,7 +70,7 @@ export function success(profile: Profile, req: ScepRequest, now: Date, certifica
 }
 
 /** The answer a stored transaction gives to its requester (a poll, or a resent PKCSReq). */
-export function answerFromRecord(profile: Profile, req: ScepRequest, tx: Transaction, now: Date): Uint8Array {
+export async function answerFromRecord(profile: Profile, req: ScepRequest, tx: Transaction, now: Date): Promise<Uint8Array> {
   if (tx.state === "issued" && tx.certificate) {
     const chain = profile.settings.compat.caCertInCertRep ? (tx.chain ?? []) : [];
     return success(profile, req, now, [Buffer.from(tx.certificate, "base64"), ...chain.map((c) => Buffer.from(c, "base64"))]);

@@ -3,7 +3,7 @@
  * use-cases of a profile. Implements ScepService for the edge.
  */
 import { createHash } from "node:crypto";
-import { degenerateSignedData, Oid, signData } from "../crypto/index.js";
+import { degenerateSignedData, inThreadKeyOps, Oid, signDataWith } from "../crypto/index.js";
 import {
   decodeRequest, FailInfo, formatCapabilities, MalformedMessageError, MessageType, ScepgateCapabilities, type ScepRequest,
 } from "../protocol/index.js";
@@ -60,7 +60,7 @@ export class RaScepService implements ScepService {
     const next = await p.upstream.getNextCaCert();
     if (!next?.length) return undefined;
     const { cert, key } = p.identity.signer;
-    const body = signData({
+    const body = await signDataWith({
       contentType: Oid.data,
       content: degenerateSignedData(next),
       certificates: [cert.der],
@@ -69,7 +69,7 @@ export class RaScepService implements ScepService {
       digest: "sha256",
       attributes: [],
       signingTime: this.deps.clock.now(),
-    });
+    }, p.keyOps ?? inThreadKeyOps);
     return { contentType: "application/x-x509-next-ca-cert", body };
   }
 
@@ -77,7 +77,7 @@ export class RaScepService implements ScepService {
     const p = this.profile(name);
     let decoded;
     try {
-      decoded = decodeRequest(message, p.identity.decryption);
+      decoded = await decodeRequest(message, p.identity.decryption, p.keyOps);
     } catch (err) {
       if (err instanceof MalformedMessageError) return { kind: "malformed", reason: err.message };
       throw err;
@@ -86,7 +86,7 @@ export class RaScepService implements ScepService {
     if (!decoded.ok) {
       const r = decoded.rejection;
       this.deps.logger.warn({ profile: name, transactionId: r.transactionId, failInfo: r.failInfo, reason: r.reason, ...context }, "request refused");
-      return { kind: "certrep", body: failure(p, now, r, r.failInfo, r.reason) };
+      return { kind: "certrep", body: await failure(p, now, r, r.failInfo, r.reason) };
     }
     return { kind: "certrep", body: await this.dispatch(p, decoded.request, message, context) };
   }

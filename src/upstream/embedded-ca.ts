@@ -13,9 +13,9 @@ import { randomBytes, type KeyObject } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import {
-  authorityKeyIdentifier, basicConstraints, buildName, encodeKeyUsage, ExtKeyUsage, extKeyUsage, generateKey, issueCertificate, KeyError,
+  authorityKeyIdentifier, basicConstraints, buildName, encodeKeyUsage, ExtKeyUsage, extKeyUsage, generateKey, issueCertificate, issueCertificateWith, KeyError,
   loadPrivateKey, Oid, parseCertificate, pemCertificates, privateKeyPem, spkiOf, subjectKeyIdentifier, toPem, type Certificate, type Csr,
-  type ExtensionSpec,
+  type ExtensionSpec, type IssueOptions, type PrivateKeyOps, inThreadKeyOps,
   buildCrl,
 } from "../crypto/index.js";
 import { createSecretFile, PUBLIC_MODE, readIfExists, writeFileAtomic } from "../fsutil/secret-file.js";
@@ -35,6 +35,8 @@ export interface EmbeddedCaOptions {
   clock: Clock;
   /** Validity of issued end-entity certificates (a profile's `issuance.validityDays`). */
   validityDays: number;
+  /** Where the CA's signatures are computed (worker threads on a server); default: the calling thread. */
+  keyOps?: PrivateKeyOps;
 }
 
 // Extension values that never change, encoded once.
@@ -63,6 +65,7 @@ export class EmbeddedCa implements UpstreamCa {
     private readonly key: KeyObject,
     readonly clock: Clock,
     private readonly validityDays: number,
+    private readonly keyOps: PrivateKeyOps,
   ) {
     this.aki = authorityKeyIdentifier(certificate.spki);
   }
@@ -73,12 +76,12 @@ export class EmbeddedCa implements UpstreamCa {
     const keyFile = path.join(dir, CA_KEY_FILE);
     const key = await loadOrCreateKey(keyFile);
     const cert = await loadOrCreateCert(path.join(dir, CA_CERT_FILE), keyFile, key, opts.clock);
-    return new EmbeddedCa(cert, key, opts.clock, opts.validityDays);
+    return new EmbeddedCa(cert, key, opts.clock, opts.validityDays, opts.keyOps ?? inThreadKeyOps);
   }
 
   /** The same CA issuing with another validity (per profile). */
   withValidity(validityDays: number): EmbeddedCa {
-    return validityDays === this.validityDays ? this : new EmbeddedCa(this.certificate, this.key, this.clock, validityDays);
+    return validityDays === this.validityDays ? this : new EmbeddedCa(this.certificate, this.key, this.clock, validityDays, this.keyOps);
   }
 
   /** The same array every time, so callers may cache what they derive from it. */
@@ -87,7 +90,7 @@ export class EmbeddedCa implements UpstreamCa {
   }
 
   async enroll(req: EnrollRequest): Promise<UpstreamResult> {
-    return { status: "issued", certificate: this.issueFromCsr(req.csr), chain: [this.certificate.der] };
+    return { status: "issued", certificate: await this.issueFromCsr(req.csr), chain: [this.certificate.der] };
   }
 
   /** Inline CAs are never polled: enroll() always answers at once. */
@@ -118,7 +121,7 @@ export class EmbeddedCa implements UpstreamCa {
    * Issues an end-entity certificate: subject and key from the CSR,
    * subjectAltName copied from its extensionRequest, TLS client+server use.
    */
-  issueFromCsr(csr: Csr): Uint8Array {
+  async issueFromCsr(csr: Csr): Promise<Uint8Array> {
     const san = csr.extensions.get(Oid.subjectAltName);
     const keyUsage = csr.key().type === "ec" ? KU_EC : KU_RSA;
     const extensions: ExtensionSpec[] = [
@@ -130,7 +133,7 @@ export class EmbeddedCa implements UpstreamCa {
     ];
     // RFC 5280 §4.2.1.6: with an empty subject the subjectAltName must be critical.
     if (san) extensions.push({ oid: Oid.subjectAltName, critical: san.critical || csr.subjectAttributes.length === 0, value: san.value });
-    return this.issue(csr.subject, csr.spki, this.validityDays, extensions);
+    return issueCertificateWith(this.certificateOptions(csr.subject, csr.spki, this.validityDays, extensions), this.keyOps);
   }
 
   /** Issues the RA certificate of the development bootstrap: digitalSignature + keyEncipherment, 2 years. */
@@ -144,9 +147,13 @@ export class EmbeddedCa implements UpstreamCa {
   }
 
   private issue(subject: Uint8Array, spki: Uint8Array, days: number, extensions: ExtensionSpec[]): Uint8Array {
+    return issueCertificate(this.certificateOptions(subject, spki, days, extensions));
+  }
+
+  private certificateOptions(subject: Uint8Array, spki: Uint8Array, days: number, extensions: ExtensionSpec[]): IssueOptions {
     const now = this.clock.now().getTime();
     const notAfter = Math.min(now + days * DAY, this.certificate.notAfter.getTime());
-    return issueCertificate({
+    return {
       subject,
       spki,
       serial: newSerial(),
@@ -155,7 +162,7 @@ export class EmbeddedCa implements UpstreamCa {
       issuerCert: this.certificate,
       issuerKey: this.key,
       extensions,
-    });
+    };
   }
 }
 

@@ -59,7 +59,7 @@ export async function scepExchange(ctx: ExchangeContext, party: ExchangeParty, m
   const started = Date.now();
   const answer = await send(ctx.http, alg.method, der);
   if (answer.status !== 200) throw httpError(label, answer);
-  const rep = decode(answer, label, ctx.info, party, msg.transactionId, senderNonce);
+  const rep = await decode(answer, label, ctx.info, party, msg.transactionId, senderNonce);
   ctx.logger.debug(
     { upstream: ctx.http.url, messageType: messageTypeName(msg.messageType), transactionId: msg.transactionId, pkiStatus: pkiStatusName(rep.status), ms: Date.now() - started },
     "upstream PKIOperation",
@@ -72,10 +72,10 @@ function send(http: UpstreamHttp, method: "POST" | "GET", der: Uint8Array): Prom
   return method === "POST" ? http.post("PKIOperation", der) : http.get("PKIOperation", Buffer.from(der).toString("base64"));
 }
 
-function decode(answer: HttpAnswer, label: string, info: UpstreamInfo, party: ExchangeParty, transactionId: string, senderNonce: Uint8Array): CertRep {
+async function decode(answer: HttpAnswer, label: string, info: UpstreamInfo, party: ExchangeParty, transactionId: string, senderNonce: Uint8Array): Promise<CertRep> {
   let rep: CertRep;
   try {
-    rep = decodeCertRep(answer.body, { decryption: party.decryption, trustedSigners: info.trustedSigners, transactionId, recipientNonce: senderNonce });
+    rep = await decodeCertRep(answer.body, { decryption: party.decryption, trustedSigners: info.trustedSigners, transactionId, recipientNonce: senderNonce });
   } catch (err) {
     if (!(err instanceof ProtocolError) && !(err instanceof CryptoError)) throw err;
     throw new UpstreamError(`upstream ${label}: ${err.message}`, "protocol", undefined, { cause: err });

@@ -266,7 +266,7 @@ interface SampleKey {
 }
 
 /** Fully decodes the answer to message 0 (saved by the generator) and checks it against what the byte scan said. */
-function checkSample(sampleDir: string, key: SampleKey, expect: "SUCCESS" | "PENDING"): string {
+async function checkSample(sampleDir: string, key: SampleKey, expect: "SUCCESS" | "PENDING"): Promise<string> {
   let der: Buffer;
   try {
     der = readFileSync(join(sampleDir, "message0.der"));
@@ -276,7 +276,7 @@ function checkSample(sampleDir: string, key: SampleKey, expect: "SUCCESS" | "PEN
   try {
     const keyObj = loadPrivateKey(key.keyPem);
     const cert = parseCertificate(Buffer.from(key.certB64, "base64"));
-    const rep = decodeCertRep(der, { decryption: [{ cert, key: keyObj, rejectionSecret: implicitRejectionSecret(keyObj) }] });
+    const rep = await decodeCertRep(der, { decryption: [{ cert, key: keyObj, rejectionSecret: implicitRejectionSecret(keyObj) }] });
     const want = expect === "SUCCESS" ? PkiStatus.SUCCESS : PkiStatus.PENDING;
     if (rep.status !== want) return `FAILED: decoded pkiStatus ${rep.status}, expected ${want}`;
     if (expect === "SUCCESS") {
@@ -452,7 +452,7 @@ async function main(): Promise<void> {
       const r = await withGate(c, `pkcsreqSuccess-c${conc}`, { approval: "auto" }, async (g) =>
         record("scepgate", "pkcsreqSuccess", conc, await runGenerator(spec(o, g.port, PKIOP, conc, { messagesFile: c.files["gate-req"], good: "SUCCESS", sampleDir: sd }), dir, `success-c${conc}`, g.pid)),
       );
-      r.sampleCheck = checkSample(sd, c.sampleKeys["gate-req"]!, "SUCCESS");
+      r.sampleCheck = await checkSample(sd, c.sampleKeys["gate-req"]!, "SUCCESS");
       c.runs.push(r);
       sweep.push(r);
       log(`${brief(r)}; sample ${r.sampleCheck}`);
@@ -462,7 +462,7 @@ async function main(): Promise<void> {
       log("scenario 3 PKCSReq->SUCCESS: micromdm, one connection");
       const sd = sampleDir("success-mm");
       micromdm = record("micromdm", "pkcsreqSuccess", 1, await runGenerator(spec(o, mm.port, PKIOP, 1, { messagesFile: c.files["mm-req"], good: "SUCCESS", sampleDir: sd }), dir, "success-mm", mmPid));
-      micromdm.sampleCheck = checkSample(sd, c.sampleKeys["mm-req"]!, "SUCCESS");
+      micromdm.sampleCheck = await checkSample(sd, c.sampleKeys["mm-req"]!, "SUCCESS");
       c.runs.push(micromdm);
       log(`${brief(micromdm)}; sample ${micromdm.sampleCheck}`);
     }
@@ -478,7 +478,7 @@ async function main(): Promise<void> {
     const r = await withGate(c, "pending", { approval: "manual" }, async (g) =>
       record("scepgate", "pending", o.concurrency, await runGenerator(spec(o, g.port, PKIOP, o.concurrency, { messagesFile: c.files["gate-req"], good: "PENDING", sampleDir: sd }), dir, "pending", g.pid)),
     );
-    r.sampleCheck = checkSample(sd, c.sampleKeys["gate-req"]!, "PENDING");
+    r.sampleCheck = await checkSample(sd, c.sampleKeys["gate-req"]!, "PENDING");
     c.runs.push(r);
     log(`${brief(r)}; sample ${r.sampleCheck}`);
     results.pending = { gate: r };
@@ -498,7 +498,7 @@ async function main(): Promise<void> {
       if (issue.load.good !== o.issueCount) throw new Error(`pre-issue: ${issue.load.good} of ${o.issueCount} SUCCESS (${JSON.stringify(issue.load.pki)})`);
       return record("scepgate", "certPoll", o.concurrency, await runGenerator(spec(o, g.port, PKIOP, o.concurrency, { messagesFile: c.files["gate-cp-poll"], good: "SUCCESS", sampleDir: sd }), dir, "certpoll", g.pid));
     });
-    r.sampleCheck = checkSample(sd, c.sampleKeys["gate-cp"]!, "SUCCESS");
+    r.sampleCheck = await checkSample(sd, c.sampleKeys["gate-cp"]!, "SUCCESS");
     c.runs.push(r);
     log(`${brief(r)}; sample ${r.sampleCheck}`);
     results.certPoll = { gate: r };
@@ -591,7 +591,7 @@ async function runE2e(c: Context, mm: ScepServer, runId: string, successLimit: n
         const sd = join(c.dir, "samples-e2e");
         mkdirSync(sd, { recursive: true });
         const r = record("scepgate", "e2e", o.concurrency, await runGenerator(spec(o, g.port, PKIOP, o.concurrency, { messagesFile: built.files["e2e-req"], good: "SUCCESS", sampleDir: sd }), c.dir, "e2e", g.pid));
-        r.sampleCheck = checkSample(sd, sampleKey, "SUCCESS");
+        r.sampleCheck = await checkSample(sd, sampleKey, "SUCCESS");
         const upstreamIssued = (await mm.issuedSerials()).length - before;
         c.runs.push(r);
         log(`${brief(r)}; micromdm issued ${upstreamIssued} during the run (warm-up included); sample ${r.sampleCheck}`);

@@ -59,10 +59,10 @@ describe("scepgate: bad input over HTTP", () => {
   }
 
   /** HTTP 200, a CertRep FAILURE that decodeCertRep accepts (RA-signed, our transactionID and nonce), with this failInfo. */
-  function expectFailure(a: HttpAnswer, req: Request | undefined, d: Device, failInfo: FailInfo): CertRep {
+  async function expectFailure(a: HttpAnswer, req: Request | undefined, d: Device, failInfo: FailInfo): Promise<CertRep> {
     expect(a.status, a.text).toBe(200);
     expect(a.contentType).toBe("application/x-pki-message");
-    const rep = readCertRep(a.body, view.ra, d, req);
+    const rep = await readCertRep(a.body, view.ra, d, req);
     expect(rep.status).toBe(PkiStatus.FAILURE);
     expect(rep.failInfo, rep.failInfoText).toBe(failInfo);
     expect(Buffer.from(rep.signer.der).equals(Buffer.from(view.ra.der))).toBe(true);
@@ -130,12 +130,12 @@ describe("scepgate: bad input over HTTP", () => {
   describe("decodable but unacceptable → CertRep FAILURE signed by the RA", () => {
     it("fail/bad signature → badMessageCheck", async () => {
       const req = pkcsReq(device);
-      expectFailure(await postPkiOperation(gate.url, flipLastByte(req.der)), req, device, FailInfo.badMessageCheck);
+      await expectFailure(await postPkiOperation(gate.url, flipLastByte(req.der)), req, device, FailInfo.badMessageCheck);
     });
 
     it("fail/unknown messageType → badRequest", async () => {
       const req = pkcsReq(device, { messageType: "99" });
-      expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badRequest);
+      await expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badRequest);
     });
 
     it("fail/missing transactionID → badRequest", async () => {
@@ -163,36 +163,36 @@ describe("scepgate: bad input over HTTP", () => {
         attributes: { messageType: MessageType.PKCSReq, transactionId },
       });
       const a = await postPkiOperation(gate.url, der);
-      const rep = expectFailure(a, undefined, device, FailInfo.badRequest);
+      const rep = await expectFailure(a, undefined, device, FailInfo.badRequest);
       expect(rep.transactionId).toBe(transactionId);
       expect(rep.recipientNonce).toBeUndefined();
     });
 
     it("fail/envelope for another certificate → badCertId", async () => {
       const req = pkcsReq(device, { recipient: other.cert });
-      expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badCertId);
+      await expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badCertId);
     });
 
     it("fail/undecryptable content → badMessageCheck", async () => {
       const req = pkcsReq(device, { cipher: "aes128", editEnvelope: (env) => breakPadding(env) });
-      expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badMessageCheck);
+      await expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badMessageCheck);
     });
 
     it("fail/CSR with a bad self-signature → badMessageCheck", async () => {
       const csr = flipLastByte(csrOf(device, { challenge: CHALLENGE }));
       const req = request({ device, recipient: view.ra, messageData: csr });
-      expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badMessageCheck);
+      await expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badMessageCheck);
     });
 
     it("fail/unsupported content cipher (aes128-GCM) → badAlg", async () => {
       const req = pkcsReq(device, { cipher: "aes128", editEnvelope: (env) => replaceBytes(env, AES128_CBC_OID, AES128_GCM_OID) });
-      expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badAlg);
+      await expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badAlg);
     });
 
     it("fail/wrong challenge → badRequest with failInfoText", async () => {
       const d = makeDevice(`wrong-challenge-${randomBytes(4).toString("hex")}`);
       const req = pkcsReq(d, { challenge: "definitely-wrong" });
-      const rep = expectFailure(await postPkiOperation(gate.url, req.der), req, d, FailInfo.badRequest);
+      const rep = await expectFailure(await postPkiOperation(gate.url, req.der), req, d, FailInfo.badRequest);
       expect(rep.failInfoText).toMatch(/challenge/i);
       expect(rep.failInfoText).not.toContain("definitely-wrong");
       expect(rep.failInfoText).not.toContain(CHALLENGE);
@@ -201,34 +201,34 @@ describe("scepgate: bad input over HTTP", () => {
     it("fail/missing challenge → badRequest", async () => {
       const d = makeDevice(`no-challenge-${randomBytes(4).toString("hex")}`);
       const req = pkcsReq(d, { challenge: null });
-      const rep = expectFailure(await postPkiOperation(gate.url, req.der), req, d, FailInfo.badRequest);
+      const rep = await expectFailure(await postPkiOperation(gate.url, req.der), req, d, FailInfo.badRequest);
       expect(rep.failInfoText).toMatch(/challenge/i);
     });
 
     it("fail/RSA 1024 key → badRequest", async () => {
       const weak = makeDevice(`rsa1024-${randomBytes(4).toString("hex")}`, 1024);
       const req = pkcsReq(weak);
-      const rep = expectFailure(await postPkiOperation(gate.url, req.der), req, weak, FailInfo.badRequest);
+      const rep = await expectFailure(await postPkiOperation(gate.url, req.der), req, weak, FailInfo.badRequest);
       expect(rep.failInfoText).toMatch(/1024|key/i);
     });
 
     it("fail/CertPoll for an unknown transaction → badCertId", async () => {
       const req = request({ device, recipient: view.ra, messageType: MessageType.CertPoll, messageData: issuerAndSubject(view.ca, device) });
-      expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badCertId);
+      await expectFailure(await postPkiOperation(gate.url, req.der), req, device, FailInfo.badCertId);
     });
 
     it("fail/CertPoll signed by a different key than the original → badCertId", async () => {
       const owner = makeDevice(`poll-owner-${randomBytes(4).toString("hex")}`);
       const enrolled = pkcsReq(owner);
-      const ok = readCertRep((await postPkiOperation(gate.url, enrolled.der)).body, view.ra, owner, enrolled);
+      const ok = await readCertRep((await postPkiOperation(gate.url, enrolled.der)).body, view.ra, owner, enrolled);
       expect(ok.status, ok.failInfoText).toBe(PkiStatus.SUCCESS);
       expect(ok.certificates.length).toBeGreaterThan(0);
       // The owner itself may poll…
       const mine = request({ device: owner, recipient: view.ra, messageType: MessageType.CertPoll, messageData: issuerAndSubject(view.ca, owner), transactionId: enrolled.transactionId });
-      expect(readCertRep((await postPkiOperation(gate.url, mine.der)).body, view.ra, owner, mine).status).toBe(PkiStatus.SUCCESS);
+      expect((await readCertRep((await postPkiOperation(gate.url, mine.der)).body, view.ra, owner, mine)).status).toBe(PkiStatus.SUCCESS);
       // …another key may not.
       const thief = request({ device: other, recipient: view.ra, messageType: MessageType.CertPoll, messageData: issuerAndSubject(view.ca, owner), transactionId: enrolled.transactionId });
-      const rep = expectFailure(await postPkiOperation(gate.url, thief.der), thief, other, FailInfo.badCertId);
+      const rep = await expectFailure(await postPkiOperation(gate.url, thief.der), thief, other, FailInfo.badCertId);
       expect(rep.certificates).toEqual([]);
     });
 
@@ -236,12 +236,12 @@ describe("scepgate: bad input over HTTP", () => {
       const first = makeDevice(`nonce-first-${randomBytes(4).toString("hex")}`);
       const second = makeDevice(`nonce-second-${randomBytes(4).toString("hex")}`);
       const a = pkcsReq(first);
-      expect(readCertRep((await postPkiOperation(gate.url, a.der)).body, view.ra, first, a).status).toBe(PkiStatus.SUCCESS);
+      expect((await readCertRep((await postPkiOperation(gate.url, a.der)).body, view.ra, first, a)).status).toBe(PkiStatus.SUCCESS);
       const b = pkcsReq(second, { senderNonce: a.senderNonce });
-      const rep = expectFailure(await postPkiOperation(gate.url, b.der), b, second, FailInfo.badRequest);
+      const rep = await expectFailure(await postPkiOperation(gate.url, b.der), b, second, FailInfo.badRequest);
       expect(rep.failInfoText).toMatch(/nonce/i);
       // The very same message again is a resend, not a replay: it gets the same answer as the first time.
-      const again = readCertRep((await postPkiOperation(gate.url, a.der)).body, view.ra, first, a);
+      const again = await readCertRep((await postPkiOperation(gate.url, a.der)).body, view.ra, first, a);
       expect(again.status).toBe(PkiStatus.SUCCESS);
     });
 

@@ -187,8 +187,8 @@ async function answer(res: Response): Promise<HttpAnswer> {
 }
 
 /** A CertRep checked with decodeCertRep: signed by the RA, for `req` (transactionID and recipientNonce). */
-export function readCertRep(body: Uint8Array, ra: Certificate, device: Device, req?: Request): CertRep {
-  return decodeCertRep(body, {
+export async function readCertRep(body: Uint8Array, ra: Certificate, device: Device, req?: Request): Promise<CertRep> {
+  return await decodeCertRep(body, {
     decryption: [device.decryption],
     trustedSigners: [ra],
     transactionId: req?.transactionId,

@@ -86,7 +86,7 @@ describe("ScepUpstream against micromdm scepserver", () => {
       expect(pki.contentType).toBe("application/x-pki-message");
       expect(parseSignedData(pki.body).certificates.map(hex)).toEqual([hex(identity.signer.cert.der)]);
       const caKey = loadPrivateKey(open.caKeyPem);
-      const decoded = decodeRequest(pki.body, [{ cert: caCert, key: caKey, rejectionSecret: implicitRejectionSecret(caKey) }]);
+      const decoded = await decodeRequest(pki.body, [{ cert: caCert, key: caKey, rejectionSecret: implicitRejectionSecret(caKey) }]);
       if (!decoded.ok) throw new Error(decoded.rejection.reason);
       expect(decoded.request.messageType).toBe(MessageType.PKCSReq);
       expect(decoded.request.transactionId).toBe("tx-open-1");
@@ -107,7 +107,7 @@ describe("ScepUpstream against micromdm scepserver", () => {
       expect(result.status).toBe("issued");
       const caKey = loadPrivateKey(open.caKeyPem);
       const pki = proxy.requests.find((r) => r.url.includes("PKIOperation"))!;
-      const decoded = decodeRequest(pki.body, [{ cert: caCert, key: caKey, rejectionSecret: implicitRejectionSecret(caKey) }]);
+      const decoded = await decodeRequest(pki.body, [{ cert: caCert, key: caKey, rejectionSecret: implicitRejectionSecret(caKey) }]);
       expect(decoded.ok && decoded.request.messageType).toBe(MessageType.PKCSReq);
       expect(decoded.ok && hex(decoded.request.signer.der)).toBe(hex(identity.signer.cert.der));
     } finally {

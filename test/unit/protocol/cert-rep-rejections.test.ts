@@ -24,33 +24,33 @@ describe("decodeCertRep on hostile input → MalformedMessageError or CertRepErr
     certificates: [ra.cert.der],
   });
 
-  it("ok/the unaltered CertRep decodes (baseline of this file)", () => {
-    const der = certRepPending({ signer: signer(), digest: "sha256", transactionId: "t", signingTime: new Date() });
-    expect(decodeCertRep(der, { decryption: [device.decryption], trustedSigners: [ra.cert] }).status).toBe("3");
+  it("ok/the unaltered CertRep decodes (baseline of this file)", async () => {
+    const der = await certRepPending({ signer: signer(), digest: "sha256", transactionId: "t", signingTime: new Date() });
+    expect((await decodeCertRep(der, { decryption: [device.decryption], trustedSigners: [ra.cert] })).status).toBe("3");
   });
 
-  it("fail/a CertRep carrying a SEQUENCE that is not a certificate → MalformedMessageError", () => {
+  it("fail/a CertRep carrying a SEQUENCE that is not a certificate → MalformedMessageError", async () => {
     const notACertificate = seq(Uint8Array.of(2, 1, 1));
-    const der = certRepPending({
+    const der = await certRepPending({
       signer: { ...signer(), certificates: [ra.cert.der, notACertificate] },
       digest: "sha256",
       transactionId: "t",
       signingTime: new Date(),
     });
-    expect(() => decodeCertRep(der, { decryption: [device.decryption] })).toThrow(MalformedMessageError);
+    await expect(decodeCertRep(der, { decryption: [device.decryption] })).rejects.toThrow(MalformedMessageError);
   });
 
-  it("fail/a CertRep whose signer certificate has a broken subject Name, from an untrusted signer → MalformedMessageError", () => {
-    const der = Buffer.from(certRepPending({ signer: signer(), digest: "sha256", transactionId: "t", signingTime: new Date() }));
+  it("fail/a CertRep whose signer certificate has a broken subject Name, from an untrusted signer → MalformedMessageError", async () => {
+    const der = Buffer.from(await certRepPending({ signer: signer(), digest: "sha256", transactionId: "t", signingTime: new Date() }));
     // In the carried RA certificate, make the subject Name's first RDN a SEQUENCE instead of a SET.
     const subject = Buffer.from(ra.cert.subject);
     const at = der.indexOf(subject, der.indexOf(Buffer.from(ra.cert.spki)) - subject.length - 40);
     expect(at).toBeGreaterThan(0);
     der[at + (subject[1]! < 0x80 ? 2 : 2 + (subject[1]! & 0x7f))] = 0x30;
-    expect(() => decodeCertRep(der, { decryption: [device.decryption], trustedSigners: [device.cert] })).toThrow(MalformedMessageError);
+    await expect(decodeCertRep(der, { decryption: [device.decryption], trustedSigners: [device.cert] })).rejects.toThrow(MalformedMessageError);
   });
 
-  it("fail/random byte mutations of every micromdm CertRep throw only MalformedMessageError or CertRepError", () => {
+  it("fail/random byte mutations of every micromdm CertRep throw only MalformedMessageError or CertRepError", async () => {
     const thrown = new Set<string>();
     for (const v of requestVectors().filter((x) => x.meta.responseFile)) {
       const der = v.file(v.meta.responseFile!);
@@ -59,7 +59,7 @@ describe("decodeCertRep on hostile input → MalformedMessageError or CertRepErr
         const m = Buffer.from(der);
         m[Math.floor(Math.random() * m.length)] = Math.floor(Math.random() * 256);
         try {
-          decodeCertRep(m, o);
+          await decodeCertRep(m, o);
         } catch (err) {
           if (!(err instanceof MalformedMessageError) && !(err instanceof CertRepError)) thrown.add(String(err));
         }

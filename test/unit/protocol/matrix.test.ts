@@ -76,8 +76,9 @@ describe("algorithm matrix", () => {
   const devices = {} as Record<SignerKey, TestIdentity>;
   const files = {} as Record<"ra" | SignerKey, { cert: string; key: string }>;
   let scratch: Awaited<ReturnType<typeof scratchDir>> | undefined;
-  const requests = new Map<string, BuiltRequest>();
-  const certReps = new Map<string, Uint8Array>();
+  // Promises, so that concurrent tests asking for the same combination share one build.
+  const requests = new Map<string, Promise<BuiltRequest>>();
+  const certReps = new Map<string, Promise<Uint8Array>>();
 
   beforeAll(async () => {
     const pki = await testPki();
@@ -95,9 +96,13 @@ describe("algorithm matrix", () => {
   afterAll(() => scratch?.remove());
 
   /** The request of a combination (built once), decoded by decodeRequest and checked. */
-  function request(c: Combo): BuiltRequest {
-    const hit = requests.get(c.label);
-    if (hit) return hit;
+  function request(c: Combo): Promise<BuiltRequest> {
+    let built = requests.get(c.label);
+    if (!built) requests.set(c.label, (built = buildRequestOf(c)));
+    return built;
+  }
+
+  async function buildRequestOf(c: Combo): Promise<BuiltRequest> {
     const device = devices[c.signerKey];
     const csr = buildCsr({ subject: buildName(`CN=${c.label}, O=matrix`), key: device.key, challengePassword: "pw" });
     const transactionId = randomBytes(8).toString("hex");
@@ -113,7 +118,7 @@ describe("algorithm matrix", () => {
       oaepHash: c.transport.oaepHash,
       signingTime: new Date(),
     });
-    const decoded = decodeRequest(req.der, [ra.decryption]);
+    const decoded = await decodeRequest(req.der, [ra.decryption]);
     if (!decoded.ok) throw new Error(`${c.label}: rejected: ${decoded.rejection.reason}`);
     const r = decoded.request;
     if (r.messageType !== MessageType.PKCSReq) throw new Error(`${c.label}: messageType ${r.messageType}`);
@@ -124,14 +129,12 @@ describe("algorithm matrix", () => {
     expect(r.csr.subjectText).toBe(`CN=${c.label}, O=matrix`);
     expect(r.csr.challengePassword).toBe("pw");
     expect(r.algorithms).toEqual({ digest: c.digest, cipher: c.cipher, keyTransport: c.transport.keyTransport, oaepHash: c.transport.oaepHash });
-    const built = { csr, der: req.der, senderNonce: req.senderNonce, decoded: r };
-    requests.set(c.label, built);
-    return built;
+    return { csr, der: req.der, senderNonce: req.senderNonce, decoded: r };
   }
 
-  function answer(c: Combo): Uint8Array {
-    const r = request(c).decoded;
-    return certRepSuccess({
+  async function answer(c: Combo): Promise<Uint8Array> {
+    const r = (await request(c)).decoded;
+    return await certRepSuccess({
       signer: { cert: ra.cert, key: ra.key, certificates: [ra.cert.der] },
       digest: r.algorithms.digest,
       transactionId: r.transactionId,
@@ -146,13 +149,17 @@ describe("algorithm matrix", () => {
   }
 
   /** The CertRep of a combination (built once), opened by decodeCertRep and checked. */
-  function certRep(c: Combo): Uint8Array {
-    const hit = certReps.get(c.label);
-    if (hit) return hit;
-    const req = request(c);
+  function certRep(c: Combo): Promise<Uint8Array> {
+    let built = certReps.get(c.label);
+    if (!built) certReps.set(c.label, (built = buildCertRepOf(c)));
+    return built;
+  }
+
+  async function buildCertRepOf(c: Combo): Promise<Uint8Array> {
+    const req = await request(c);
     const device = devices[c.signerKey];
-    const der = answer(c);
-    const rep = decodeCertRep(der, {
+    const der = await answer(c);
+    const rep = await decodeCertRep(der, {
       decryption: [device.decryption],
       trustedSigners: [ca.cert],
       transactionId: req.decoded.transactionId,
@@ -164,10 +171,9 @@ describe("algorithm matrix", () => {
     expect(rep.cipher).toBe(c.cipher);
     expect(rep.certificates.map((d) => Buffer.from(d))).toEqual([Buffer.from(device.cert.der), Buffer.from(ca.cert.der)]);
     // The CertRep's envelope: the request's key transport for an RSA signer, ECDH for an EC one.
-    const opened = openEnvelope(parseEnvelope(parseSignedData(der).content!), [device.decryption]);
+    const opened = await openEnvelope(parseEnvelope(parseSignedData(der).content!), [device.decryption]);
     if (c.signerKey === "ec") expect(opened).toMatchObject({ cipher: c.cipher, keyTransport: "ecdh" });
     else expect(opened).toMatchObject({ cipher: c.cipher, keyTransport: c.transport.keyTransport, oaepHash: c.transport.oaepHash });
-    certReps.set(c.label, der);
     return der;
   }
 
@@ -176,16 +182,16 @@ describe("algorithm matrix", () => {
     expect(certRepCombos).toHaveLength(combos.length - 4 * 3);
   });
 
-  it.each(cases(combos))("ok/%s request: decodeRequest gives back the values and algorithms", (_label, c) => {
-    request(c);
+  it.each(cases(combos))("ok/%s request: decodeRequest gives back the values and algorithms", async (_label, c) => {
+    await request(c);
   });
 
-  it.each(cases(certRepCombos))("ok/%s CertRep: SUCCESS mirroring the request opens with decodeCertRep", (_label, c) => {
-    certRep(c);
+  it.each(cases(certRepCombos))("ok/%s CertRep: SUCCESS mirroring the request opens with decodeCertRep", async (_label, c) => {
+    await certRep(c);
   });
 
-  it.each(cases(combos.filter(noCertRep)))("fail/%s CertRep: a DES key cannot be AES-wrapped for an EC signer", (_label, c) => {
-    expect(() => answer(c)).toThrow(UnsupportedAlgorithmError);
+  it.each(cases(combos.filter(noCertRep)))("fail/%s CertRep: a DES key cannot be AES-wrapped for an EC signer", async (_label, c) => {
+    await expect(answer(c)).rejects.toThrow(UnsupportedAlgorithmError);
   });
 
   it("fail/an EC signer cannot sign with MD5 (no ecdsa-with-MD5)", () => {
@@ -205,14 +211,14 @@ describe("algorithm matrix", () => {
 
   describe.concurrent("checked by openssl cms", () => {
     it.for(cases(combos))("ok/%s request: openssl verifies it and decrypts the CSR with the RA key", async ([, c], { expect }) => {
-      const b = request(c);
+      const b = await request(c);
       const out = await cmsVerifyThenDecrypt(b.der, files.ra.cert, files.ra.key, c.cipher === "des");
       expect(out).toMatchObject({ ok: true });
       if (out.ok) expect(out.plaintext).toEqual(Buffer.from(b.csr));
     });
 
     it.for(cases(certRepCombos))("ok/%s CertRep: openssl verifies it and decrypts the bundle with the device key", async ([, c], { expect }) => {
-      const der = certRep(c);
+      const der = await certRep(c);
       const out = await cmsVerifyThenDecrypt(der, files[c.signerKey].cert, files[c.signerKey].key, c.cipher === "des");
       expect(out).toMatchObject({ ok: true });
       if (out.ok) expect(out.plaintext).toEqual(Buffer.from(degenerateSignedData([devices[c.signerKey].cert.der, ca.cert.der])));
@@ -220,7 +226,7 @@ describe("algorithm matrix", () => {
 
     it("fail/openssl refuses a CertRep whose eContent was altered", async ({ expect }) => {
       const c = certRepCombos[0]!;
-      const der = Buffer.from(certRep(c));
+      const der = Buffer.from(await certRep(c));
       const content = parseSignedData(der).content!;
       const at = content.byteOffset - der.byteOffset + content.length - 1;
       der[at]! ^= 0x01;

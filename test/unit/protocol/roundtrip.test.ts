@@ -19,7 +19,7 @@ describe("request → CertRep round trip", () => {
       digest: "sha256",
       signingTime: new Date(),
     });
-    const decoded = decodeRequest(req.der, [ra.decryption]);
+    const decoded = await decodeRequest(req.der, [ra.decryption]);
     expect(decoded.ok).toBe(true);
     if (!decoded.ok || decoded.request.messageType !== MessageType.PKCSReq) throw new Error("unexpected");
     const r = decoded.request;
@@ -29,7 +29,7 @@ describe("request → CertRep round trip", () => {
     expect(r.csr.subjectText).toBe("CN=device-1, O=lab");
     expect(r.algorithms).toMatchObject({ digest: "sha256", cipher: "aes128", keyTransport: "rsa-pkcs1" });
 
-    const rep = certRepSuccess({
+    const rep = await certRepSuccess({
       signer: { cert: ra.cert, key: ra.key, certificates: [ra.cert.der] },
       digest: r.algorithms.digest,
       transactionId: r.transactionId,
@@ -39,7 +39,7 @@ describe("request → CertRep round trip", () => {
       cipher: r.algorithms.cipher,
       certificates: [device.cert.der, ca.cert.der],
     });
-    const out = decodeCertRep(rep, {
+    const out = await decodeCertRep(rep, {
       decryption: [device.decryption],
       trustedSigners: [ca.cert],
       transactionId: "tx-1",
@@ -52,14 +52,14 @@ describe("request → CertRep round trip", () => {
   it("ok/PENDING and FAILURE carry status, failInfo and failInfoText", async () => {
     const { ra, device } = await testPki();
     const common = { signer: { cert: ra.cert, key: ra.key, certificates: [ra.cert.der] }, digest: "sha1" as const, transactionId: "t", recipientNonce: new Uint8Array(16), signingTime: new Date() };
-    expect(decodeCertRep(certRepPending(common), { decryption: [device.decryption] }).status).toBe(PkiStatus.PENDING);
-    const f = decodeCertRep(certRepFailure({ ...common, failInfo: FailInfo.badRequest, failInfoText: "challenge wrong" }), { decryption: [] });
+    expect((await decodeCertRep(await certRepPending(common), { decryption: [device.decryption] })).status).toBe(PkiStatus.PENDING);
+    const f = await decodeCertRep(await certRepFailure({ ...common, failInfo: FailInfo.badRequest, failInfoText: "challenge wrong" }), { decryption: [] });
     expect(f).toMatchObject({ status: PkiStatus.FAILURE, failInfo: FailInfo.badRequest, failInfoText: "challenge wrong" });
   });
 
   it("ok/EC device gets its SUCCESS by ECDH key agreement", async () => {
     const { ra, deviceEc } = await testPki();
-    const rep = certRepSuccess({
+    const rep = await certRepSuccess({
       signer: { cert: ra.cert, key: ra.key, certificates: [] },
       digest: "sha256",
       transactionId: "t",
@@ -68,7 +68,7 @@ describe("request → CertRep round trip", () => {
       cipher: "aes256",
       certificates: [deviceEc.cert.der],
     });
-    const out = decodeCertRep(rep, { decryption: [deviceEc.decryption], trustedSigners: [ra.cert] });
+    const out = await decodeCertRep(rep, { decryption: [deviceEc.decryption], trustedSigners: [ra.cert] });
     expect(out.certificates).toHaveLength(1);
   });
 });

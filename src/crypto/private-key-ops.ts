@@ -1,0 +1,112 @@
+/**
+ * Where RSA and ECDSA private-key operations run. A SCEP answer costs two or
+ * three of them (~0.2 ms each for RSA-2048), which is most of its CPU: run on
+ * the event loop they cap a process at one core. `threadedKeyOps` moves them
+ * off it — signatures onto libuv's thread pool (node:crypto's asynchronous
+ * sign), raw RSA decryption onto worker threads (node:crypto has no
+ * asynchronous privateDecrypt) — so one process uses every core.
+ */
+import { constants, privateDecrypt, sign as nodeSign, type KeyObject } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { Digests, type DigestName } from "./algorithms.js";
+
+export interface PrivateKeyOps {
+  /** RSA without padding: the raw private-key operation, for key transport unwrapping. */
+  rsaRaw(key: KeyObject, input: Uint8Array): Promise<Uint8Array>;
+  /** A signature over `data` (PKCS#1 v1.5 for RSA, DER ECDSA for EC). */
+  sign(digest: DigestName, data: Uint8Array, key: KeyObject): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** Everything on the calling thread (tools, tests, the client side). */
+export const inThreadKeyOps: PrivateKeyOps = {
+  rsaRaw: async (key, input) => privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, input),
+  sign: async (digest, data, key) => nodeSign(Digests[digest].node, data, key),
+  close: async () => undefined,
+};
+
+// The worker's code is a string (plain JavaScript, node: built-ins only) so it
+// loads the same from the TypeScript sources (tsx) and from the compiled dist.
+const WORKER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { privateDecrypt, constants } = require("node:crypto");
+const keys = new Map();
+parentPort.on("message", (m) => {
+  if (m.register !== undefined) { keys.set(m.register, m.key); return; }
+  try {
+    const out = privateDecrypt({ key: keys.get(m.slot), padding: constants.RSA_NO_PADDING }, m.input);
+    parentPort.postMessage({ id: m.id, out }, [out.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
+  }
+});
+`;
+
+interface Pending {
+  resolve(out: Uint8Array): void;
+  reject(err: Error): void;
+}
+
+class ThreadedKeyOps implements PrivateKeyOps {
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, Pending>();
+  private readonly slots = new WeakMap<KeyObject, number>();
+  private nextSlot = 0;
+  private nextId = 0;
+  private turn = 0;
+
+  constructor(size: number) {
+    this.workers = Array.from({ length: size }, () => {
+      const w = new Worker(WORKER_SOURCE, { eval: true });
+      w.unref();
+      w.on("message", (m: { id: number; out?: Uint8Array; error?: string }) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if (m.error !== undefined || !m.out) p?.reject(new Error(m.error ?? "no result"));
+        else p?.resolve(new Uint8Array(m.out));
+      });
+      w.on("error", (err) => this.failAll(err));
+      return w;
+    });
+  }
+
+  private slotOf(key: KeyObject): number {
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.nextSlot++;
+      this.slots.set(key, slot);
+      for (const w of this.workers) w.postMessage({ register: slot, key });
+    }
+    return slot;
+  }
+
+  rsaRaw(key: KeyObject, input: Uint8Array): Promise<Uint8Array> {
+    const slot = this.slotOf(key);
+    const id = this.nextId++;
+    const worker = this.workers[this.turn++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, slot, input });
+    });
+  }
+
+  sign(digest: DigestName, data: Uint8Array, key: KeyObject): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => nodeSign(Digests[digest].node, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    this.failAll(new Error("key operations closed"));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Private-key operations spread over `size` worker threads (default: one per core) and libuv's pool. */
+export function threadedKeyOps(size = availableParallelism()): PrivateKeyOps {
+  return new ThreadedKeyOps(Math.max(1, size));
+}
