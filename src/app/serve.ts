@@ -1,5 +1,5 @@
 /** `scepgate serve`: the HTTP front and, unless told otherwise, the forward workers in one process. */
-import { createAdminApp, createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
+import { createAdminApp, createAdminUiApp, createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
 import { pingRedis } from "../store/index.js";
 import type { Runtime } from "./runtime.js";
 import { startWorkers, type WorkersHandle } from "./workers.js";
@@ -18,7 +18,7 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
     trustProxy: config.http.trustProxy,
     logger: rt.logger,
     ready: () => pingRedis(rt.redis.redis),
-    admin: config.admin.token ? createAdminApp({ operator: rt.operator, token: config.admin.token, logger: rt.logger }) : undefined,
+    admin: config.admin.token ? adminApp(rt, config.admin.token) : undefined,
   });
   const workers: WorkersHandle | undefined = opts.workers ? await startWorkers(rt) : undefined;
   let server: HttpServer;
@@ -43,4 +43,17 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
       await rt.close();
     },
   };
+}
+
+/** The admin API at /admin with the operator web page at /admin/ui (both behind `admin.token`). */
+function adminApp(rt: Runtime, token: string): ReturnType<typeof createAdminApp> {
+  const { config } = rt.loaded;
+  const ui = createAdminUiApp({
+    operator: rt.operator,
+    token,
+    logger: rt.logger,
+    trustProxy: config.http.trustProxy,
+    profiles: rt.profiles.map((p) => p.name),
+  });
+  return createAdminApp({ operator: rt.operator, token, logger: rt.logger, ui });
 }

@@ -9,6 +9,8 @@
  * - `POST /requests/:id/reject`  `{reason, actor?}` → `{request}`
  * - `POST /otp` `{profile?, ttl?, subject?}`       → `{password, expiresAt, profile, subject?}`
  *
+ * `/ui/…` is the operator web page when `ui` is given (its own auth: see ui/ui-app.ts).
+ *
  * Errors are `{error}`: 400 bad input, 401 no or wrong token, 404 unknown
  * request or profile, 409 not in a state that allows it, 500 our fault.
  */
@@ -41,6 +43,12 @@ export interface AdminAppOptions {
   /** The bearer token (`admin.token`); never logged. */
   token: string;
   logger: EdgeLogger;
+  /**
+   * The operator web page (ui/ui-app.ts), mounted at /ui ahead of the bearer
+   * check: the page has its own sign-in and session cookie.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any sub-app, whatever its Env
+  ui?: Hono<any, any, any>;
 }
 
 /** Actor recorded for admin API decisions: `admin-api`, or `admin-api:NAME` when the body names one. */
@@ -54,6 +62,8 @@ export function createAdminApp(o: AdminAppOptions): Hono<EdgeEnv> {
   const { operator } = o;
   const app = new Hono<EdgeEnv>();
   app.onError(createAdminErrorHandler(o.logger));
+  // Before the bearer check: the page's routes answer every /ui path themselves (its own 404 included).
+  if (o.ui) app.route("/ui", o.ui);
   app.use("*", createAdminAuth(o.token, o.logger), async function noStore(c, next) {
     await next();
     c.header("cache-control", "no-store");

@@ -9,8 +9,9 @@ import { OperatorError } from "./errors.js";
 import { enrollUpstream, recordUpstreamResult } from "./forward.js";
 import type { Profile } from "./profile.js";
 import type {
-  AuditEvent, Clock, ForwardQueue, Logger, OneTimePasswords, Transaction, TransactionFilter, TransactionState, TransactionStore,
+  AuditEvent, Clock, ForwardQueue, Logger, OneTimePasswords, RequestStats, Transaction, TransactionFilter, TransactionState, TransactionStore,
 } from "./ports.js";
+import { lastDayQuery, requestStats } from "./request-stats.js";
 
 export interface OperatorDeps {
   store: TransactionStore;
@@ -39,6 +40,11 @@ export class Operator {
   async show(id: string): Promise<{ tx: Transaction; history: AuditEvent[] }> {
     const tx = await this.find(id);
     return { tx, history: await this.deps.store.history(tx.profile, tx.transactionId) };
+  }
+
+  /** Counts per state and requests per hour over the last day, of one profile or all. */
+  async stats(filter: { profile?: string } = {}): Promise<RequestStats> {
+    return requestStats(this.deps.store, lastDayQuery(this.deps.clock.now(), filter.profile));
   }
 
   /** Approves a request waiting for approval and starts its forward. */

@@ -113,6 +113,24 @@ export interface TransactionFilter {
   limit?: number;
 }
 
+/** What {@link TransactionStore.stats} counts: one profile or all, requests created in `buckets` windows of `bucketMs` from `since`. */
+export interface StatsQuery {
+  profile?: string;
+  since: Date;
+  bucketMs: number;
+  buckets: number;
+}
+
+/** Counts for operators' overview (the web page's counts and chart). */
+export interface RequestStats {
+  /** Records in each state now. */
+  counts: Record<TransactionState, number>;
+  /** Requests created in each window, oldest first (`perBucket[i]` covers since + i·bucketMs). */
+  perBucket: number[];
+  since: string;
+  bucketMs: number;
+}
+
 /** Outcome of remembering a request's senderNonce (DESIGN.md "Nonces"). */
 export type NonceCheck = "fresh" | "resent" | "replay";
 
@@ -146,6 +164,8 @@ export interface TransactionStore {
   checkNonce(profile: string, nonce: Uint8Array, messageDigest: string, windowMs: number): Promise<NonceCheck>;
   /** Resolves with the record once it reaches a final state, or undefined after `timeoutMs`. */
   waitForFinal(profile: string, transactionId: string, timeoutMs: number): Promise<Transaction | undefined>;
+  /** Counts per state and per time window from the indexes; absent: the operator counts a listed page instead. */
+  stats?(query: StatsQuery): Promise<RequestStats>;
 }
 
 /** What the upstream CA (or the embedded CA) answered an enrollment. */

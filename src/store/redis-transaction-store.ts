@@ -11,6 +11,8 @@ import {
   type AuditEvent,
   type Clock,
   type NonceCheck,
+  type RequestStats,
+  type StatsQuery,
   type Transaction,
   type TransactionFilter,
   type TransactionPatch,
@@ -21,6 +23,7 @@ import { FinalWaiters } from "./final-waiters.js";
 import { StoreKeys } from "./keys.js";
 import { decodeAudit, decodeRecord, decodeRecordPairs, encodeAuditBase, encodeFields } from "./record-codec.js";
 import { installScripts, section, type StoreScripts } from "./scripts.js";
+import { transactionStats } from "./transaction-stats.js";
 
 /** list() returns this many records unless told otherwise. */
 export const DEFAULT_LIST_LIMIT = 100;
@@ -126,6 +129,11 @@ export class RedisTransactionStore implements TransactionStore {
         (filter.state === undefined || tx.state === filter.state) &&
         (filter.profile === undefined || tx.profile === filter.profile),
     );
+  }
+
+  /** Counts per state and requests created per window, from the indexes (one round trip). */
+  stats(query: StatsQuery): Promise<RequestStats> {
+    return transactionStats(this.redis, this.keys, query);
   }
 
   /** Audit events of one transaction, oldest first. */

@@ -1,0 +1,145 @@
+/**
+ * One request: what the device asked for (subject, SANs, key, signature
+ * algorithm, requested extensions), how it asked (challenge outcome, client
+ * address, user agent), where it stands (state, decision, upstream progress,
+ * timestamps) and its audit history; Approve and Reject behind confirmation
+ * dialogs.
+ */
+import { html } from "hono/html";
+import type { RequestDetails } from "../../../ra/request-details.js";
+import type { AuditEvent, Transaction, TransactionState } from "../../../ra/ports.js";
+import {
+  challengeText, failInfoText, keyText, messageTypeText, orDash, requestName, STATE_LABEL, stateBadge, when, type Html,
+} from "./format.js";
+import { layout, message } from "./layout.js";
+
+export interface DetailModel {
+  base: string;
+  csrf: string;
+  tx: Transaction;
+  history: readonly AuditEvent[];
+  details: RequestDetails;
+  /** An error about the last action on this page. */
+  error?: string;
+}
+
+/** States the operator may still reject from (as ra/operator.ts allows). */
+const REJECTABLE: ReadonlySet<TransactionState> = new Set(["pending_approval", "approved", "upstream_pending"]);
+
+function item(term: string, value: Html | string): Html {
+  return html`<dt>${term}</dt><dd>${value}</dd>`;
+}
+
+function sansList(sans: readonly string[]): Html {
+  if (sans.length === 0) return orDash(undefined);
+  return html`<ul class="plain">${sans.map((s) => html`<li><code>${s}</code></li>`)}</ul>`;
+}
+
+function extensionsTable(d: RequestDetails): Html | string {
+  if (d.error) return message("alert", d.error);
+  if (d.extensions.length === 0) return html`<p>None requested.</p>`;
+  const rows = d.extensions.map(
+    (e) => html`<tr><th scope="row">${e.name}${e.name === e.oid ? "" : html`<span class="sub"><code>${e.oid}</code></span>`}</th><td>${e.critical ? "yes" : "no"}</td><td>${e.value}</td></tr>`,
+  );
+  return html`<table class="compact"><caption class="visually-hidden">Requested extensions</caption>
+<thead><tr><th scope="col">Extension</th><th scope="col">Critical</th><th scope="col">Value</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+}
+
+function upstreamText(tx: Transaction): Html {
+  const u = tx.upstream;
+  if (!u) return html`<span class="none">not contacted yet</span>`;
+  return html`<dl class="inline">
+${item("Upstream transaction ID", html`<code class="wrap">${u.transactionId}</code>`)}
+${item("Attempts", String(u.attempts))}
+${item("Last error", orDash(u.lastError))}
+${item("Next poll", when(u.nextPollAt))}
+</dl>`;
+}
+
+function historyTable(history: readonly AuditEvent[]): Html {
+  if (history.length === 0) return html`<p>No events recorded.</p>`;
+  const rows = history.map(
+    (e) => html`<tr><td>${when(e.at)}</td><th scope="row">${e.event}</th>
+<td>${e.from ? STATE_LABEL[e.from] ?? e.from : "—"} → ${e.to ? STATE_LABEL[e.to] ?? e.to : "—"}</td><td>${e.actor}</td><td>${orDash(e.reason)}</td></tr>`,
+  );
+  return html`<table class="compact"><caption class="visually-hidden">Audit history, oldest first</caption>
+<thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">State</th><th scope="col">By</th><th scope="col">Reason</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+}
+
+function actions(m: DetailModel): Html | string {
+  const { tx } = m;
+  const canApprove = tx.state === "pending_approval";
+  const canReject = REJECTABLE.has(tx.state);
+  if (!canApprove && !canReject) return "";
+  const name = requestName(tx);
+  const approve = canApprove
+    ? html`<button type="button" class="primary" commandfor="approve-dialog" command="show-modal">Approve…</button>
+<dialog id="approve-dialog" aria-labelledby="approve-title" aria-describedby="approve-desc">
+<form method="post" action="${m.base}/requests/${tx.id}/approve">
+<input type="hidden" name="csrf" value="${m.csrf}">
+<h2 id="approve-title">Approve this request?</h2>
+<p id="approve-desc">The request for <strong>${name}</strong> will be forwarded to the CA; the device gets its certificate on its next poll.</p>
+<div class="dialog-actions"><button type="submit" class="primary">Approve</button>
+<button type="button" commandfor="approve-dialog" command="close" autofocus>Cancel</button></div>
+</form>
+</dialog>`
+    : "";
+  const reject = canReject
+    ? html`<button type="button" class="danger" commandfor="reject-dialog" command="show-modal">Reject…</button>
+<dialog id="reject-dialog" aria-labelledby="reject-title">
+<form method="post" action="${m.base}/requests/${tx.id}/reject">
+<input type="hidden" name="csrf" value="${m.csrf}">
+<h2 id="reject-title">Reject this request?</h2>
+<p>The device asking for <strong>${name}</strong> gets FAILURE with this reason on its next poll.</p>
+<label for="reject-reason">Reason</label>
+<input type="text" id="reject-reason" name="reason" required maxlength="500" autocomplete="off" autofocus>
+<div class="dialog-actions"><button type="submit" class="danger">Reject</button>
+<button type="button" commandfor="reject-dialog" command="close">Cancel</button></div>
+</form>
+</dialog>`
+    : "";
+  return html`<div class="actions" role="group" aria-label="Decision">${approve} ${reject}</div>`;
+}
+
+export function detailPage(m: DetailModel): Html {
+  const { tx, details } = m;
+  const name = requestName(tx);
+  const main = html`<p class="crumbs"><a href="${m.base}/">← All requests</a></p>
+<h1>${name} ${stateBadge(tx.state)}</h1>
+${message("alert", m.error)}
+${actions(m)}
+<div class="columns">
+<section aria-labelledby="h-request"><h2 id="h-request">Request</h2><dl>
+${item("Subject", html`<code class="wrap">${tx.subject || "(empty)"}</code>`)}
+${item("Subject alternative names", sansList(tx.sans))}
+${item("Key", keyText(tx.key))}
+${item("Signature algorithm", orDash(details.signatureAlgorithm))}
+${item("Message type", messageTypeText(tx.messageType))}
+${item("Profile", tx.profile)}
+${item("Transaction ID", html`<code class="wrap">${tx.transactionId}</code>`)}
+${item("Record ID", html`<code>${tx.id}</code>`)}
+${item("Source", tx.source === "batch" ? "batch enrollment" : "SCEP device")}
+</dl></section>
+<section aria-labelledby="h-checks"><h2 id="h-checks">Checks and origin</h2><dl>
+${item("Challenge password", challengeText(tx.challenge))}
+${item("Client address", orDash(tx.context?.clientAddress))}
+${item("User agent", orDash(tx.context?.userAgent))}
+${item("Received", when(tx.createdAt))}
+${item("Last change", when(tx.updatedAt))}
+</dl></section>
+<section aria-labelledby="h-outcome"><h2 id="h-outcome">Outcome</h2><dl>
+${item("State", stateBadge(tx.state))}
+${item("Decided by", orDash(tx.decidedBy))}
+${item("Reason", orDash(tx.reason))}
+${item("failInfo", orDash(failInfoText(tx.failInfo)))}
+${item("Certificate serial", tx.serial ? html`<code>${tx.serial}</code>` : orDash(undefined))}
+${item("Certificate expires", when(tx.notAfter))}
+${item("Upstream", upstreamText(tx))}
+</dl></section>
+</div>
+<section aria-labelledby="h-ext"><h2 id="h-ext">Requested extensions</h2>${extensionsTable(details)}</section>
+<section aria-labelledby="h-history"><h2 id="h-history">History</h2>${historyTable(m.history)}</section>`;
+  return layout({ base: m.base, title: `Request ${name}`, main, csrf: m.csrf });
+}
