@@ -5,6 +5,7 @@
  * Redis as `serve`, do their work and end; `serve` keeps running.
  */
 import { Command, type OutputConfiguration } from "commander";
+import { batchCommand } from "./batch-command.js";
 import { commanderErrorLine, errorText, EXIT_CODES_HELP, exitCodeOf, type ExitCode } from "./exit.js";
 import { processDeps, type CliDeps } from "./io.js";
 import { otpCommand } from "./otp-command.js";
@@ -20,11 +21,13 @@ export function createCli(deps: CliDeps, done: (code: ExitCode) => void): Comman
   const program = new Command("scepgate")
     .description("SCEP registration authority proxy (RFC 8894)")
     .addHelpText("after", EXIT_CODES_HELP)
+    .enablePositionalOptions() // `batch collect DIR --config F`: the options after `collect` are collect's
     .addCommand(serveCommandSpec())
     .addCommand(workerCommandSpec())
     .addCommand(requestsCommand(deps, done))
     .addCommand(otpCommand(deps, done))
-    .addCommand(raCommand(deps, done));
+    .addCommand(raCommand(deps, done))
+    .addCommand(batchCommand(deps, done));
   const output: OutputConfiguration = {
     writeOut: (str) => deps.out(str),
     writeErr: (str) => deps.err(str),

@@ -107,7 +107,8 @@ export function buildCsr(o: CsrOptions): Uint8Array {
     attrs.push(seq(oid(Oid.challengePassword), setOf(pw)));
   }
   if (o.extensions?.length) attrs.push(seq(oid(Oid.extensionRequest), setOf(seq(...o.extensions.map(encodeExtension)))));
-  const info = seq(int(0), o.subject, spki, ctx(0, ...attrs));
+  // attributes is a SET OF: DER order (X.690 §11.6), so that re-encoding it (upstream/csr-challenge.ts) keeps the signed bytes.
+  const info = seq(int(0), o.subject, spki, ctx(0, ...attrs.sort((a, b) => Buffer.compare(a, b))));
   const sigOid = signatureOid(keyType, digest);
   const signature = nodeSign(Digests[digest].node, info, o.key);
   return seq(info, keyType === "rsa" ? algorithmId(sigOid, derNull()) : algorithmId(sigOid), bitString(signature));

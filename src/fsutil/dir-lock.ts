@@ -1,0 +1,64 @@
+/**
+ * An exclusive lock on a directory for one process at a time: a lock file
+ * created with O_EXCL holding the owner's pid. A lock whose owner is gone
+ * (killed with SIGKILL, the machine rebooted) is taken over; a live owner
+ * makes the attempt fail at once, naming it.
+ *
+ * A leaf module: node:fs only.
+ */
+import { open, readFile, rm } from "node:fs/promises";
+
+/** The directory is locked by a live process. */
+export class DirLockedError extends Error {
+  override name = "DirLockedError";
+  constructor(
+    readonly lockFile: string,
+    readonly pid: number,
+  ) {
+    super(`${lockFile} is held by process ${pid}, which is still running`);
+  }
+}
+
+/** A held lock. */
+export interface DirLock {
+  release(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function ownerOf(lockFile: string): Promise<number | undefined> {
+  const pid = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Takes `lockFile`; throws DirLockedError when a running process holds it. */
+export async function lockDir(lockFile: string): Promise<DirLock> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(lockFile, "wx", 0o600);
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      return { release: () => rm(lockFile, { force: true }) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 3) throw err;
+    }
+    let pid = await ownerOf(lockFile);
+    if (pid === undefined) {
+      await new Promise((r) => setTimeout(r, 200)); // its owner may be writing its pid right now
+      pid = await ownerOf(lockFile);
+    }
+    if (pid !== undefined && alive(pid)) throw new DirLockedError(lockFile, pid);
+    await rm(lockFile, { force: true }); // its owner is gone (or it was never written completely)
+  }
+}
