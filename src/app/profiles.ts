@@ -8,7 +8,7 @@ import type { PrivateKeyOps } from "../crypto/index.js";
 import { ProfilePolicy, type ProfilePolicyOptions } from "../policy/profile-policy.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock, Logger, OneTimePasswords, UpstreamCa } from "../ra/ports.js";
-import { withLockFile } from "../fsutil/lock-file.js";
+import { whileLocked } from "../fsutil/dir-lock.js";
 import { EmbeddedCa } from "../upstream/embedded-ca.js";
 import { enrollRaIdentity } from "../upstream/ra-enroll.js";
 import { ScepUpstream } from "../upstream/scep-upstream.js";
@@ -59,7 +59,7 @@ async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConf
   const files = generatedRaFiles(config, name);
   // Several processes may share dataDir on their first start: one enrolls, the others wait for its result.
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
-  await withLockFile(path.join(files.dir, "ra.enroll.lock"), async () => {
+  await whileLocked(path.join(files.dir, "ra.enroll.lock"), async () => {
     deps.logger.info({ profile: name, upstream: cfg.upstream.url }, "enrolling the RA certificate from the upstream CA");
     const { warnings } = await enrollRaIdentity({
       url: cfg.upstream.url,
@@ -75,7 +75,7 @@ async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConf
       clock: deps.clock,
     });
     for (const w of warnings) deps.logger.warn({ profile: name }, w);
-  }, { staleMs: RA_ENROLL_MAX_WAIT_MS + 60_000, done: () => existsSync(files.certFile) });
+  }, { done: () => existsSync(files.certFile) });
   return loadRaIdentity({ cert: files.certFile, key: files.keyFile }, name);
 }
 

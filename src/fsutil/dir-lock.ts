@@ -1,5 +1,5 @@
 /**
- * An exclusive lock on a directory for one process at a time: a lock file
+ * An exclusive lock between processes (on a directory, or on a piece of work): a lock file
  * created with O_EXCL holding the owner's pid. A lock whose owner is gone
  * (killed with SIGKILL, the machine rebooted) is taken over; a live owner
  * makes the attempt fail at once, naming it.
@@ -60,5 +60,30 @@ export async function lockDir(lockFile: string): Promise<DirLock> {
     }
     if (pid !== undefined && alive(pid)) throw new DirLockedError(lockFile, pid);
     await rm(lockFile, { force: true }); // its owner is gone (or it was never written completely)
+  }
+}
+
+/**
+ * Runs `fn` holding `lockFile`, unless `done()` says the work is done. While
+ * another live process holds the lock, waits for it (polling every `pollMs`)
+ * and re-checks `done()`: one process does the work, the others use it.
+ */
+export async function whileLocked(lockFile: string, fn: () => Promise<void>, o: { done: () => boolean; pollMs?: number }): Promise<void> {
+  for (;;) {
+    if (o.done()) return;
+    let lock: DirLock;
+    try {
+      lock = await lockDir(lockFile);
+    } catch (err) {
+      if (!(err instanceof DirLockedError)) throw err;
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
+      continue;
+    }
+    try {
+      if (!o.done()) await fn();
+      return;
+    } finally {
+      await lock.release();
+    }
   }
 }
