@@ -2,9 +2,14 @@
  * Where RSA and ECDSA private-key operations run. A SCEP answer costs two or
  * three of them (~0.2 ms each for RSA-2048), which is most of its CPU: run on
  * the event loop they cap a process at one core. `threadedKeyOps` moves them
- * off it — signatures onto libuv's thread pool (node:crypto's asynchronous
- * sign), raw RSA decryption onto worker threads (node:crypto has no
- * asynchronous privateDecrypt) — so one process uses every core.
+ * onto worker threads (node:crypto has no asynchronous privateDecrypt, so
+ * libuv's pool cannot take them all), so one process uses every core.
+ *
+ * One worker fewer than there are cores: the event loop (HTTP, Redis,
+ * parsing) needs a core of its own. Measured on 2 cores (PKCSReq → PENDING,
+ * 32 connections): 1 worker doing signatures and decryptions ~1,980 answers/s;
+ * 2 workers ~1,900; signatures on libuv's pool (4 threads) beside 2 workers
+ * ~1,840; everything on the event loop ~1,200.
  */
 import { constants, privateDecrypt, sign as nodeSign, type KeyObject } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -30,12 +35,13 @@ export const inThreadKeyOps: PrivateKeyOps = {
 // loads the same from the TypeScript sources (tsx) and from the compiled dist.
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
-const { privateDecrypt, constants } = require("node:crypto");
+const { privateDecrypt, sign, constants } = require("node:crypto");
 const keys = new Map();
 parentPort.on("message", (m) => {
   if (m.register !== undefined) { keys.set(m.register, m.key); return; }
   try {
-    const out = privateDecrypt({ key: keys.get(m.slot), padding: constants.RSA_NO_PADDING }, m.input);
+    const key = keys.get(m.slot);
+    const out = m.digest ? sign(m.digest, m.input, key) : privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, m.input);
     parentPort.postMessage({ id: m.id, out }, [out.buffer]);
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
@@ -81,18 +87,22 @@ class ThreadedKeyOps implements PrivateKeyOps {
     return slot;
   }
 
-  rsaRaw(key: KeyObject, input: Uint8Array): Promise<Uint8Array> {
+  private call(key: KeyObject, input: Uint8Array, digest?: string): Promise<Uint8Array> {
     const slot = this.slotOf(key);
     const id = this.nextId++;
     const worker = this.workers[this.turn++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, slot, input });
+      worker.postMessage({ id, slot, input, digest });
     });
   }
 
+  rsaRaw(key: KeyObject, input: Uint8Array): Promise<Uint8Array> {
+    return this.call(key, input);
+  }
+
   sign(digest: DigestName, data: Uint8Array, key: KeyObject): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => nodeSign(Digests[digest].node, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
+    return this.call(key, data, Digests[digest].node);
   }
 
   private failAll(err: Error): void {
@@ -106,7 +116,7 @@ class ThreadedKeyOps implements PrivateKeyOps {
   }
 }
 
-/** Private-key operations spread over `size` worker threads (default: one per core) and libuv's pool. */
-export function threadedKeyOps(size = availableParallelism()): PrivateKeyOps {
+/** Private-key operations on `size` worker threads (default: one per core but one). */
+export function threadedKeyOps(size = availableParallelism() - 1): PrivateKeyOps {
   return new ThreadedKeyOps(Math.max(1, size));
 }
