@@ -64,7 +64,8 @@ class ThreadedKeyOps implements PrivateKeyOps {
 
   constructor(size: number) {
     this.workers = Array.from({ length: size }, () => {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      // The worker only calls into OpenSSL: a small heap keeps its memory small.
+      const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } });
       w.unref();
       w.on("message", (m: { id: number; out?: Uint8Array; error?: string }) => {
         const p = this.pending.get(m.id);
