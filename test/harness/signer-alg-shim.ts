@@ -10,7 +10,10 @@
  * signedAttrs, not this field, so the rewritten CertRep is still validly
  * signed by the CA; every other byte is micromdm's. The relay exists only so
  * that the harness self-test can exercise the `enrollPki` success path
- * without scepgate; scepgate itself writes rsaEncryption.
+ * without scepgate; scepgate itself writes rsaEncryption. Since the Debian
+ * security update 5.9.8-5+deb12u6 pki also refuses micromdm's constructed
+ * [0] encryptedContent, which is signed and so stays as it is: through the
+ * relay pki then fails after the CA has issued (see harness-upstream.test.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { freePort } from "./ports.js";

@@ -45,6 +45,24 @@ export async function makeIdentity(
   return identity(der, key);
 }
 
+/** The self-signed certificate a device signs its requests with before it has one (as scepclient and pki make): `CN=cn, O=lab`, a day either side of now. */
+export function selfSignedDeviceCert(cn: string, key: KeyObject): Certificate {
+  return parseCertificate(
+    issueCertificate({
+      subject: buildName(`CN=${cn}, O=lab`),
+      spki: spkiOf(key),
+      serial: Uint8Array.of(0x01, ...randomBytes(8)),
+      notBefore: new Date(Date.now() - day),
+      notAfter: new Date(Date.now() + day),
+      issuerKey: key,
+      extensions: [
+        { oid: Oid.basicConstraints, critical: true, value: basicConstraints(false) },
+        { oid: Oid.keyUsage, critical: true, value: encodeKeyUsage({ digitalSignature: true, keyEncipherment: true }) },
+      ],
+    }),
+  );
+}
+
 let cached: Promise<{ ca: TestIdentity; ra: TestIdentity; device: TestIdentity; deviceEc: TestIdentity }> | undefined;
 
 /** A CA, an RA issued by it (signing + encipherment), an RSA device and an EC device (self-signed). */

@@ -7,14 +7,10 @@
  * client's transaction with that client's own key.
  */
 import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
-import {
-  basicConstraints, buildCsr, buildName, certificatesOf, encodeKeyUsage, implicitRejectionSecret, issueCertificate, Oid, parseCertificate, spkiOf,
-  toPem, type Certificate, type DecryptionKey,
-} from "../../../src/crypto/index.js";
+import { buildCsr, buildName, certificatesOf, implicitRejectionSecret, parseCertificate, spkiOf, toPem, type Certificate, type DecryptionKey } from "../../../src/crypto/index.js";
 import { buildRequest, decodeCertRep, encodeIssuerAndSubject, MessageType, PkiStatus, type CertRep, type RequestType } from "../../../src/protocol/index.js";
 import { sleep } from "../../harness/process.js";
-
-const DAY = 86_400_000;
+import { selfSignedDeviceCert } from "../../support/pki.js";
 
 /** The RA as a device sees it through GetCACert. */
 interface RaView {
@@ -64,20 +60,7 @@ export class Device {
 
   static async create(url: string, cn: string, o: DeviceOptions = {}): Promise<Device> {
     const key = o.keyPem === undefined ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey : createPrivateKey(o.keyPem);
-    const cert = parseCertificate(
-      issueCertificate({
-        subject: buildName(`CN=${cn}, O=lab`),
-        spki: spkiOf(key),
-        serial: Uint8Array.of(0x01, ...randomBytes(8)),
-        notBefore: new Date(Date.now() - DAY),
-        notAfter: new Date(Date.now() + DAY),
-        issuerKey: key,
-        extensions: [
-          { oid: Oid.basicConstraints, critical: true, value: basicConstraints(false) },
-          { oid: Oid.keyUsage, critical: true, value: encodeKeyUsage({ digitalSignature: true, keyEncipherment: true }) },
-        ],
-      }),
-    );
+    const cert = selfSignedDeviceCert(cn, key);
     return new Device(url, cn, o.transactionId ?? randomBytes(16).toString("hex"), key, cert, await fetchRaView(url));
   }
 

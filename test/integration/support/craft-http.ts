@@ -6,16 +6,14 @@
  */
 import { generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import {
-  basicConstraints, buildCsr, buildEnvelope, buildName, certificatesOf, encodeKeyUsage, findSignerCertificate, implicitRejectionSecret,
-  issueCertificate, Oid, parseCertificate, parseSignedData, signData, spkiOf, verifySigner,
-  type Certificate, type CipherName, type DecryptionKey, type DigestName,
+  buildCsr, buildEnvelope, buildName, certificatesOf, findSignerCertificate, implicitRejectionSecret, Oid, parseCertificate, parseSignedData,
+  signData, verifySigner, type Certificate, type CipherName, type DecryptionKey, type DigestName,
 } from "../../../src/crypto/index.js";
+import { selfSignedDeviceCert } from "../../support/pki.js";
 import {
   decodeCertRep, encodeIssuerAndSubject, MessageType, readScepAttributes, scepAttributes,
   type CertRep, type RequestType, type ScepAttributes,
 } from "../../../src/protocol/index.js";
-
-const DAY = 86_400_000;
 
 /** A device: a key and the self-signed certificate it signs its requests with (as scepclient and pki make). */
 export interface Device {
@@ -28,20 +26,7 @@ export interface Device {
 /** A new device with an RSA key of `bits` (default 2048). */
 export function makeDevice(cn: string, bits = 2048): Device {
   const { privateKey: key } = generateKeyPairSync("rsa", { modulusLength: bits });
-  const spki = spkiOf(key);
-  const der = issueCertificate({
-    subject: buildName(`CN=${cn}, O=lab`),
-    spki,
-    serial: Uint8Array.of(0x01, ...randomBytes(8)),
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + DAY),
-    issuerKey: key,
-    extensions: [
-      { oid: Oid.basicConstraints, critical: true, value: basicConstraints(false) },
-      { oid: Oid.keyUsage, critical: true, value: encodeKeyUsage({ digitalSignature: true, keyEncipherment: true }) },
-    ],
-  });
-  const cert = parseCertificate(der);
+  const cert = selfSignedDeviceCert(cn, key);
   return { cn, key, cert, decryption: { cert, key, rejectionSecret: implicitRejectionSecret(key) } };
 }
 
