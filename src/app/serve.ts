@@ -1,5 +1,6 @@
 /** `scepgate serve`: the HTTP front and, unless told otherwise, the forward workers in one process. */
 import { createAdminApp, createAdminUiApp, createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
+import { unredactedChild } from "../observability/logger.js";
 import { pingRedis } from "../store/index.js";
 import type { Runtime } from "./runtime.js";
 import { startWorkers, type WorkersHandle } from "./workers.js";
@@ -17,6 +18,7 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
     bodyLimitBytes: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     logger: rt.logger,
+    accessLogger: unredactedChild(rt.logger),
     ready: () => pingRedis(rt.redis.redis),
     admin: config.admin.token ? adminApp(rt, config.admin.token) : undefined,
   });

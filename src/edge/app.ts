@@ -19,7 +19,7 @@ export function createEdgeApp(opts: EdgeOptions): Hono<EdgeEnv> {
   app.onError(createErrorHandler(opts.logger));
   app.notFound(notFound);
 
-  const log = accessLog(opts.logger, opts.trustProxy);
+  const log = accessLog(opts.accessLogger ?? opts.logger, opts.trustProxy);
   for (const path of SCEP_PATHS) app.use(path, log);
   app.route("/", createScepRoutes({ scep: opts.scep, bodyLimitBytes: opts.bodyLimitBytes, trustProxy: opts.trustProxy }));
   app.route("/", createHealthRoutes({ logger: opts.logger, ready: opts.ready, metrics: opts.metrics }));
@@ -35,7 +35,7 @@ export function createEdgeApp(opts: EdgeOptions): Hono<EdgeEnv> {
  * client address. Never the query string or the body (a PKIOperation message
  * carries an encrypted challenge password; keep logs lean anyway).
  */
-function accessLog(logger: EdgeLogger, trustProxy: boolean): MiddlewareHandler<EdgeEnv> {
+function accessLog(logger: Pick<EdgeLogger, "info">, trustProxy: boolean): MiddlewareHandler<EdgeEnv> {
   return async function accessLog(c, next) {
     const start = performance.now();
     await next();

@@ -18,6 +18,8 @@ export interface EdgeOptions {
   /** Take the client address from the first X-Forwarded-For entry (behind a reverse proxy only). */
   trustProxy: boolean;
   logger: EdgeLogger;
+  /** Where the access log goes (default `logger`). Its fields are fixed and never secret, so it may skip redaction. */
+  accessLogger?: Pick<EdgeLogger, "info">;
   /** /readyz: true when the edge can serve (Redis reachable...). Absent: always ready. */
   ready?: () => Promise<boolean>;
   /** /metrics body (Prometheus text format). Absent: /metrics is 404. */

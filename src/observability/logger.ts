@@ -24,6 +24,11 @@ const REDACT = [
   "*.authorization",
 ];
 
+/**
+ * `destination` defaults to stdout written asynchronously: a line costs no
+ * write(2) of its own under load (lines written meanwhile go out together),
+ * and pino flushes what is left synchronously when the process exits.
+ */
 export function createLogger(opts: { level: string; name?: string; destination?: NodeJS.WritableStream }): AppLogger {
   return pino(
     {
@@ -33,6 +38,14 @@ export function createLogger(opts: { level: string; name?: string; destination?:
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    opts.destination as pino.DestinationStream | undefined,
+    (opts.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
   );
+}
+
+/**
+ * A child of `logger` without redaction, for lines whose fields are fixed and
+ * never secret (the access log): redaction is half the cost of a line.
+ */
+export function unredactedChild(logger: AppLogger): AppLogger {
+  return logger.child({}, { redact: [] });
 }

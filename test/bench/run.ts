@@ -361,6 +361,11 @@ async function main(): Promise<void> {
   const want = (n: number): boolean => (o.profile ? (o.only ? o.only.has(n) && [3, 4, 6].includes(n) : n === 3 || n === 4) : !o.only || o.only.has(n));
   log(`mode ${o.profile ? "profile" : o.quick ? "quick" : "full"}: warm-up ${o.warmupMs} ms, window ${o.durationMs} ms, concurrency ${o.concurrency}, sweep ${o.sweep.join("/")}, work dir ${dir}`);
 
+  // 0. The server runs as `npm start` runs it: compiled (bin/scepgate.js falls back to tsx when dist/ is stale, which costs memory).
+  log("npm run build (the server under test runs from dist/)");
+  const build = await runCommand("npm", ["run", "-s", "build"], { cwd: REPO_ROOT });
+  if (build.code !== 0) throw new Error(`npm run build failed: ${(build.stderr || build.stdout).trim().split("\n").slice(-3).join(" | ")}`);
+
   // 1. The RSA limit, measured before anything else runs.
   log(`openssl speed -seconds ${o.opensslSeconds} rsa2048 (1 core, then -multi ${o.builders})`);
   const ossl = await opensslSpeed(o.opensslSeconds, o.builders);
