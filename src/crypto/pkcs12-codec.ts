@@ -2,8 +2,8 @@
  * PKCS#12 (RFC 7292) key + certificate bundles: open the files operators and
  * OpenSSL make, and build them for devices (batch enrollment).
  *
- * pkijs handles the structure (PFX, AuthenticatedSafe, SafeContents, bags).
- * The bag encryption and the password MAC go through ./pkcs12-pbe.ts
+ * pkijs handles the structure (PFX, AuthenticatedSafe, SafeContents, bags)
+ * and the password MAC. The bag encryption goes through ./pkcs12-pbe.ts
  * (node:crypto) via a CryptoEngine subclass, because pkijs 4 can only do
  * PBES2 with AES, not the PKCS#12 PBE schemes (3DES, RC2) that legacy files
  * use, and because its own PBES2 output is a BER constructed OCTET STRING.
@@ -14,12 +14,12 @@
  * SafeBag ::= SEQUENCE { bagId, bagValue [0] EXPLICIT, bagAttributes SET OF PKCS12Attribute OPTIONAL }
  * ```
  */
-import { createHash, createPrivateKey, createPublicKey, timingSafeEqual, webcrypto, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, webcrypto, type KeyObject } from "node:crypto";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { parseCertificate, type Certificate } from "./certificate.js";
 import { DerError, KeyError, UnsupportedAlgorithmError } from "./errors.js";
-import { pbeDecrypt, pbeEncrypt, PKCS12_ITERATIONS, pkcs12Mac, type PbeScheme } from "./pkcs12-pbe.js";
+import { pbeDecrypt, pbeEncrypt, PKCS12_ITERATIONS, type PbeScheme } from "./pkcs12-pbe.js";
 
 /** What a PKCS#12 file holds, as scepgate uses it. */
 export interface Pkcs12Contents {
@@ -77,17 +77,6 @@ class Pkcs12Engine extends pkijs.CryptoEngine {
       encryptedContent: new asn1js.OctetString({ valueHex: ciphertext }),
       disableSplit: true,
     });
-  }
-
-  // pkijs derives the MAC key with a JavaScript SHA implementation, 2048 rounds; node:crypto's is a few times faster.
-  override async stampDataWithPassword(p: pkijs.CryptoEngineStampDataWithPasswordParams): Promise<ArrayBuffer> {
-    return toArrayBuffer(pkcs12Mac(p.hashAlgorithm, this.passphrase, new Uint8Array(p.salt), p.iterationCount, new Uint8Array(p.contentToStamp)));
-  }
-
-  override async verifyDataStampedWithPassword(p: pkijs.CryptoEngineVerifyDataStampedWithPasswordParams): Promise<boolean> {
-    const mac = pkcs12Mac(p.hashAlgorithm, this.passphrase, new Uint8Array(p.salt), p.iterationCount, new Uint8Array(p.contentToVerify));
-    const expected = new Uint8Array(p.signatureToVerify);
-    return mac.length === expected.length && timingSafeEqual(mac, expected);
   }
 
   override async decryptEncryptedContentInfo(p: pkijs.CryptoEngineDecryptParams): Promise<ArrayBuffer> {

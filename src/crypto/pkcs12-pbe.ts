@@ -11,7 +11,7 @@
  * pkijs' own engine only does PBES2 with AES, and it splits the ciphertext
  * into a BER constructed OCTET STRING; see ./pkcs12.ts for how this plugs in.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, pbkdf2Sync, randomBytes } from "node:crypto";
 import { algorithmId, contents, expectChildren, expectTag, int, octets, oid, oidValue, parseDer, seq, smallIntValue, Tag, type Tlv } from "./der.js";
 import { DecryptionError, UnsupportedAlgorithmError } from "./errors.js";
 import { rc2CbcDecrypt } from "./rc2.js";
@@ -94,16 +94,6 @@ export function pkcs12Kdf(digest: "sha1" | "sha256" | "sha384" | "sha512", passw
   }
   return out;
 }
-
-/** The PKCS#12 password MAC (RFC 7292 §4): HMAC keyed by the PKCS#12 KDF (id 3). `hash` is a WebCrypto name ("SHA-256"). */
-export function pkcs12Mac(hash: string, passphrase: string, salt: Uint8Array, iterations: number, content: Uint8Array): Uint8Array {
-  const digest = MAC_DIGESTS[hash.toUpperCase()];
-  if (!digest) throw new UnsupportedAlgorithmError(`PKCS#12 MAC digest ${hash}`);
-  const key = pkcs12Kdf(digest, bmpPassword(passphrase), salt, 3, iterations, createHash(digest).digest().length);
-  return createHmac(digest, key).update(content).digest();
-}
-
-const MAC_DIGESTS: Readonly<Record<string, "sha1" | "sha256" | "sha384" | "sha512">> = { "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
 
 function iterationsOf(t: Tlv): number {
   const n = smallIntValue(t);
