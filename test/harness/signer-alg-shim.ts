@@ -10,10 +10,11 @@
  * signedAttrs, not this field, so the rewritten CertRep is still validly
  * signed by the CA; every other byte is micromdm's. The relay exists only so
  * that the harness self-test can exercise the `enrollPki` success path
- * without scepgate; scepgate itself writes rsaEncryption. Since the Debian
- * security update 5.9.8-5+deb12u6 pki also refuses micromdm's constructed
- * [0] encryptedContent, which is signed and so stays as it is: through the
- * relay pki then fails after the CA has issued (see harness-upstream.test.ts).
+ * without scepgate; scepgate itself writes rsaEncryption. Whether pki then
+ * opens micromdm's constructed [0] encryptedContent depends on the PKCS#7
+ * parser strongSwan loads (its pkcs7 plugin refuses it since Debian's
+ * 5.9.8-5+deb12u6, the openssl plugin accepts it), so the self-test asserts
+ * what the relay and the CA did, not pki's outcome (harness-upstream.test.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { freePort } from "./ports.js";

@@ -3,7 +3,6 @@
  * three real clients enrolling DIRECTLY against it (no scepgate involved).
  * If this fails, the harness (or the machine) is broken, not scepgate.
  */
-import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollCertmonger, enrollPki, enrollScepclient, randomSuffix, type EnrollResult } from "../harness/clients.js";
 import { certInfo, fetchCaChain, sameKey, verifyCert } from "../harness/openssl.js";
@@ -11,21 +10,6 @@ import { startSignerAlgShim, type SignerAlgShim } from "../harness/signer-alg-sh
 import { startScepServer, type ScepServer } from "../harness/upstream-ca.js";
 
 const CHALLENGE = "harness-s3cret";
-
-/** The installed libstrongswan package version (Debian), e.g. `5.9.8-5+deb12u6`. */
-function libstrongswanVersion(): string {
-  return execFileSync("dpkg-query", ["-W", "-f=${Version}", "libstrongswan"], { encoding: "utf8" }).trim();
-}
-
-/** Whether this strongSwan refuses a constructed [0] encryptedContent (the deb12u6 security update made its parser strict). */
-function refusesConstructedEncryptedContent(version: string): boolean {
-  try {
-    execFileSync("dpkg", ["--compare-versions", version, "ge", "5.9.8-5+deb12u6"]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("harness: real clients against micromdm scepserver", () => {
   let ca: ScepServer;
@@ -97,34 +81,34 @@ describe("harness: real clients against micromdm scepserver", () => {
     expect((await ca.issuedSerials()).length).toBe(before.length + 1);
   });
 
-  it("pki --scep des3+sha256 through the signerInfo-algorithm shim: enrolls, or (strongSwan >= 5.9.8-5+deb12u6) refuses micromdm's envelope after the CA issued once", async () => {
+  it("ok/pki --scep des3+sha256 through the signerInfo-algorithm shim: the shim rewrites the signerInfo and the CA issues once for pki's key", async () => {
     shim = await startSignerAlgShim(ca.url);
     const before = await ca.issuedSerials();
     const cn = `pki-${randomSuffix()}`;
     const r = await enrollPki(shim.url, { cn, challenge: CHALLENGE, cipher: "des3", digest: "sha256", maxPollTime: 10 });
     timings.push(`pki ${r.durationMs} ms`);
     expect(shim.patched()).toBe(1);
-    if (!refusesConstructedEncryptedContent(libstrongswanVersion())) {
-      await expectIssuedOnce(r, before, cn);
-      return;
-    }
-    // NOTE(strongSwan 5.9.8-5+deb12u6, Debian security update of 2026-11-02): its PKCS#7
-    // parser wants encryptedContent as a primitive [0] ("ASN1 tag 0x80 expected, but is
-    // 0xa0"); micromdm writes the constructed [0] form, which the signature covers, so no
-    // relay can change it. scepgate writes the primitive form (pki enrolls through it).
-    expect(r.ok).toBe(false);
-    expect(r.log).toMatch(/could not decrypt envelopedData/);
+    // pki got past the signerInfo check the shim exists for.
+    expect(r.log).not.toMatch(/only RSA digest encryption supported/);
     const issued = (await ca.issued()).slice(before.length);
     expect(issued).toHaveLength(1);
-    expect(sameKey(issued[0]?.certPem ?? "", r.keyPem)).toBe(true);
+    const cert = issued[0]?.certPem ?? "";
+    expect(sameKey(cert, r.keyPem)).toBe(true);
+    expect(certInfo(cert).subject).toContain(`CN=${cn}`);
+    expect((await verifyCert(cert, { roots: [ca.caCertPem] })).ok).toBe(true);
+    // NOTE(strongSwan 5.9.8): whether pki then opens micromdm's envelope depends on the PKCS#7
+    // parser it loads: its own pkcs7 plugin (Debian deb12u6) refuses the constructed [0]
+    // encryptedContent micromdm writes, the openssl plugin (libstrongswan-standard-plugins)
+    // accepts it. That is micromdm's and strongSwan's business, so it is not asserted here;
+    // scepgate writes the primitive form, and pki enrolls through scepgate either way.
+    if (r.certPem) expect(certInfo(r.certPem).serial).toBe(certInfo(cert).serial);
   });
 
-  it("fail/pki --scep directly: strongSwan rejects micromdm's sha1WithRSAEncryption signerInfo, yet the CA issued once", async () => {
-    // NOTE(strongSwan 5.9.8): see signer-alg-shim.ts. This pins the known incompatibility.
+  it("ok/pki --scep directly against micromdm: the CA issues once for pki's key", async () => {
+    // NOTE(strongSwan 5.9.8): pki refuses micromdm's sha1WithRSAEncryption signerInfo (see
+    // signer-alg-shim.ts); what pki makes of the answer is not asserted, what the CA did is.
     const before = await ca.issuedSerials();
     const r = await enrollPki(ca.url, { cn: `pki-direct-${randomSuffix()}`, challenge: CHALLENGE, cipher: "des3", digest: "sha256" });
-    expect(r.ok).toBe(false);
-    expect(r.log).toMatch(/only RSA digest encryption supported/);
     const issued = (await ca.issued()).slice(before.length);
     expect(issued).toHaveLength(1);
     const cert = issued[0]?.certPem ?? "";
