@@ -2,7 +2,7 @@
  * dependency-cruiser rules: the import arrows of DESIGN.md, enforced.
  *
  *   workers, cli → app → edge, queue, store, upstream, policy → ra → protocol → crypto
- *                                                  → pkijs / asn1js / @peculiar/x509
+ *                                                  → pkijs / asn1js
  *   config and observability are leaves.
  *
  * Run: `npm run depcheck` (= depcruise src workers --config .dependency-cruiser.cjs).
@@ -123,11 +123,11 @@ module.exports = {
     {
       name: "only-crypto-imports-pkijs-asn1js-x509",
       severity: "error",
-      comment: "Only src/crypto may import pkijs, asn1js or @peculiar/x509.",
+      comment: "Only src/crypto may import pkijs or asn1js.",
       from: { pathNot: "^src/crypto/" },
       to: {
         pathNot: "^src/",
-        path: [npm("pkijs", "asn1js", "@peculiar/x509"), npmModule("pkijs", "asn1js", "@peculiar/x509")],
+        path: [npm("pkijs", "asn1js"), npmModule("pkijs", "asn1js")],
       },
     },
 

@@ -13,7 +13,6 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    setupFiles: ["test/setup.ts"],
     reporters: ["default", ["json", { outputFile: "test-artifacts/vitest.json" }]],
     pool: "forks",
     fileParallelism: true,

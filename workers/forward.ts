@@ -2,7 +2,6 @@
  * Entry point of a forward worker process without the CLI:
  * `node --import tsx workers/forward.ts [--config FILE]` (what `scepgate worker` runs).
  */
-import "reflect-metadata";
 import { pathToFileURL } from "node:url";
 import { runForwardWorker } from "../src/app/worker-process.js";
 

@@ -3,7 +3,6 @@
  * finish, exits with their code once stdout and stderr are flushed (an open
  * handle must not keep `scepgate requests list` alive).
  */
-import "reflect-metadata";
 import { runCli } from "./program.js";
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {

@@ -10,7 +10,6 @@
  * RSA-2048 device keys, with a self-signed signer certificate of that key (as
  * scepclient and strongSwan pki do). No server can answer one from a cache.
  */
-import "reflect-metadata";
 import { randomBytes, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

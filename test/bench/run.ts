@@ -13,7 +13,6 @@
  * figures to bench-results/latest.json. `--profile` runs scenarios 3 and 4
  * with `node --cpu-prof` on the server instead and prints where the time went.
  */
-import "reflect-metadata";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
