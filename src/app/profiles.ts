@@ -121,6 +121,7 @@ async function buildProfile(config: Config, name: string, cfg: ProfileConfig, de
     settings: {
       syncWaitMs: cfg.syncWaitMs,
       replayWindowMs: config.replayWindow,
+      resendWindowMs: cfg.resendWindow,
       crypto: cfg.crypto,
       compat: cfg.compat,
       forwarding: {

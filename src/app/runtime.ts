@@ -41,6 +41,8 @@ export function createOperator(rt: Pick<Runtime, "store" | "clock" | "logger" | 
 export interface RuntimeOptions {
   /** Run private-key operations on worker threads (the SCEP front: uses every core). */
   threadedKeys?: boolean;
+  /** Time source of the RA (default: the system clock); tests move it. */
+  clock?: Clock;
 }
 
 export async function createRuntime(
@@ -49,7 +51,7 @@ export async function createRuntime(
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   const config = loaded.config;
-  const clock = systemClock;
+  const clock = opts.clock ?? systemClock;
   const redis = await openRedis(config);
   const keyOps = opts.threadedKeys ? threadedKeyOps() : inThreadKeyOps;
   try {

@@ -81,6 +81,9 @@ function detailFields(tx: Transaction): Array<[string, string]> {
     ["Reason", tx.reason === undefined ? undefined : terminalSafe(tx.reason)],
     ["Serial", tx.serial],
     ["Not after", tx.notAfter === undefined ? undefined : shortTime(tx.notAfter)],
+    ["Attempt", tx.attempt === undefined ? undefined : String(tx.attempt)],
+    ["Previous attempt", tx.previousId],
+    ["Superseded by", tx.supersededBy],
   ];
   return f.filter((e): e is [string, string] => e[1] !== undefined);
 }

@@ -67,6 +67,7 @@ export const profileSchema = mapping({
   approval: oneOf(["auto", "manual"]).default("auto"),
   challenge: challengeSchema.prefault({}),
   syncWaitMs: integer(0).default(5000),
+  resendWindow: duration().prefault("1h"),
   rules: rulesSchema.prefault({}),
   crypto: cryptoSchema.prefault({}),
   compat: compatSchema.prefault({}),

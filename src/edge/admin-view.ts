@@ -12,7 +12,7 @@ export const BLOB_FIELDS = ["csr", "requesterCert", "certificate", "chain"] as c
 const FIELD_ORDER: readonly (keyof Transaction)[] = [
   "id", "profile", "transactionId", "messageType", "state", "source", "subject", "commonName", "sans", "key", "challenge",
   "context", "createdAt", "updatedAt", "decidedBy", "failInfo", "reason", "serial", "notAfter", "upstream", "requesterKeyId",
-  "csr", "requesterCert", "certificate", "chain",
+  "attempt", "previousId", "supersededBy", "csr", "requesterCert", "certificate", "chain",
 ];
 
 const BLOBS: ReadonlySet<string> = new Set(BLOB_FIELDS);

@@ -10,7 +10,7 @@ import type { KeyObject } from "node:crypto";
 import { parseCsr, spkiOf } from "../crypto/index.js";
 import { RaError } from "./errors.js";
 import { enrollUpstream, recordUpstreamResult } from "./forward.js";
-import { newTransaction } from "./new-transaction.js";
+import { newTransaction, successorOf } from "./new-transaction.js";
 import type { Profile } from "./profile.js";
 import type { Clock, ForwardQueue, Logger, Transaction, TransactionStore } from "./ports.js";
 import type { BatchDevice } from "./batch-devices.js";
@@ -43,7 +43,8 @@ export function batchChallenge(device: BatchDevice, upstreamChallenge: string | 
  * Records the device's request (or finds it) and sets it moving towards the
  * CA. Returns the record as it is after this step: already final, or on its
  * way (wait for it with {@link TransactionStore.waitForFinal}). A record
- * that failed or was rejected before is restarted with a fresh request.
+ * that failed or was rejected before is superseded by a fresh request (the
+ * old one stays in the history).
  */
 export async function submitBatchDevice(
   deps: BatchEnrollmentDeps,
@@ -61,7 +62,9 @@ export async function submitBatchDevice(
       throw new BatchDeviceError(`transactionID ${fresh.transactionId} of ${device.name} is in use by another request (${tx.id}, from ${tx.source})`);
     }
     if (tx.state === "failed" || tx.state === "rejected") {
-      tx = (await deps.store.restart(fresh, BATCH_ACTOR)) ? fresh : await deps.store.get(profile.name, fresh.transactionId);
+      const next = successorOf(fresh, tx);
+      const reason = `batch run again after the request was ${tx.state}`;
+      tx = (await deps.store.supersede(next, tx, { actor: BATCH_ACTOR, reason })) ? next : await deps.store.get(profile.name, fresh.transactionId);
       if (!tx) throw new Error(`batch record ${fresh.id} vanished`);
     }
   }

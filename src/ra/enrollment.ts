@@ -1,13 +1,15 @@
 /**
  * PKCSReq and RenewalReq (RFC 8894 §3.3.1): policy, the transaction record,
  * and the answer. Idempotent per (profile, transactionID): a resent request
- * is a poll and never issues twice.
+ * is a poll and never issues twice; a new CSR under a finished transactionID
+ * (or the same CSR after the resend window) is a new attempt (resend.ts).
  */
 import type { Csr } from "../crypto/index.js";
 import { FailInfo, type ScepRequest } from "../protocol/index.js";
 import { enrollUpstream, recordUpstreamResult } from "./forward.js";
 import { keyId } from "./ids.js";
-import { newTransaction } from "./new-transaction.js";
+import { newTransaction, successorOf } from "./new-transaction.js";
+import { resendVerdict } from "./resend.js";
 import type { Profile } from "./profile.js";
 import type { Clock, ForwardQueue, Logger, NonceCheck, RequestContext, Transaction, TransactionState, TransactionStore } from "./ports.js";
 import { answerFromRecord, failure } from "./responses.js";
@@ -30,19 +32,45 @@ export async function handleEnrollment(
   nonce: NonceCheck,
   context: RequestContext,
 ): Promise<Uint8Array> {
-  const existing = await deps.store.get(profile.name, req.transactionId);
-  if (!existing) return startTransaction(deps, profile, req, context, false);
-  if (existing.requesterKeyId !== keyId(req.signer.spki)) {
-    return failure(profile, deps.clock.now(), { ...req, digest: req.algorithms.digest }, FailInfo.badRequest, "transactionID is in use by another key");
+  for (let round = 0; round < 3; round++) {
+    const answer = await enrollOnce(deps, profile, req, nonce, context);
+    if (answer) return answer;
   }
-  const refused = existing.state === "rejected" || existing.state === "failed";
-  const sameCsr = existing.csr === Buffer.from(req.csr.der).toString("base64");
-  // NOTE(client): micromdm scepclient polls by re-sending the same PKCSReq; only a changed CSR is a new attempt.
-  if (refused && !sameCsr && nonce === "fresh") return startTransaction(deps, profile, req, context, true);
-  return continueTransaction(deps, profile, req, existing);
+  throw new Error(`transaction ${req.transactionId} of profile ${profile.name} keeps changing under this request`);
 }
 
-async function startTransaction(deps: EnrollmentDeps, profile: Profile, req: EnrollmentRequest, context: RequestContext, restart: boolean): Promise<Uint8Array> {
+/** One look at the record and what follows from it; undefined when another request changed the record meanwhile. */
+async function enrollOnce(
+  deps: EnrollmentDeps, profile: Profile, req: EnrollmentRequest, nonce: NonceCheck, context: RequestContext,
+): Promise<Uint8Array | undefined> {
+  const existing = await deps.store.get(profile.name, req.transactionId);
+  if (!existing) return startTransaction(deps, profile, req, context);
+  const now = deps.clock.now();
+  if (existing.requesterKeyId !== keyId(req.signer.spki)) {
+    return failure(profile, now, { ...req, digest: req.algorithms.digest }, FailInfo.badRequest, "transactionID is in use by another key");
+  }
+  const csr = Buffer.from(req.csr.der).toString("base64");
+  const verdict = resendVerdict(existing, { csr, resent: nonce === "resent" }, now, profile.settings.resendWindowMs);
+  if (verdict.kind === "poll") return continueTransaction(deps, profile, req, existing);
+  if (verdict.kind === "conflict") {
+    deps.logger.info({ profile: profile.name, id: existing.id, state: existing.state }, "new CSR under an open transaction refused");
+    return failure(profile, now, { ...req, digest: req.algorithms.digest }, FailInfo.badRequest, verdict.reason);
+  }
+  return startTransaction(deps, profile, req, context, { previous: existing, reason: verdict.reason });
+}
+
+/**
+ * Runs policy and records the request: a new record, or the next attempt in
+ * place of the finished `next.previous`. Undefined when another request got
+ * there first (the caller looks again).
+ */
+async function startTransaction(
+  deps: EnrollmentDeps,
+  profile: Profile,
+  req: EnrollmentRequest,
+  context: RequestContext,
+  next?: { previous: Transaction; reason: string },
+): Promise<Uint8Array | undefined> {
   const now = deps.clock.now();
   const verdict = await profile.policy.evaluate({
     profile: profile.name,
@@ -52,7 +80,7 @@ async function startTransaction(deps: EnrollmentDeps, profile: Profile, req: Enr
     now,
   });
   const state: TransactionState = verdict.decision === "reject" ? "rejected" : verdict.decision === "manual" ? "pending_approval" : "approved";
-  const tx: Transaction = {
+  const fresh: Transaction = {
     ...newTransaction({
       profile: profile.name,
       transactionId: req.transactionId,
@@ -69,12 +97,13 @@ async function startTransaction(deps: EnrollmentDeps, profile: Profile, req: Enr
     ...(verdict.decision === "reject" ? { failInfo: verdict.failInfo, reason: verdict.reason, decidedBy: "policy" } : {}),
     ...(verdict.decision === "approve" ? { decidedBy: "policy" } : {}),
   };
-  const stored = restart
-    ? (await deps.store.restart(tx, "policy")) ? { created: true, tx } : { created: false, tx: await deps.store.get(profile.name, req.transactionId) }
-    : await deps.store.create(tx, "policy");
-  if (!stored.tx) throw new Error(`transaction ${tx.id} vanished`);
-  deps.logger.info({ profile: profile.name, id: stored.tx.id, subject: tx.subject, state: stored.tx.state, created: stored.created }, "enrollment request");
-  return continueTransaction(deps, profile, req, stored.tx);
+  const tx = next ? successorOf(fresh, next.previous) : fresh;
+  const stored = next
+    ? await deps.store.supersede(tx, next.previous, { actor: "policy", reason: next.reason })
+    : (await deps.store.create(tx, "policy")).created;
+  if (!stored) return undefined;
+  deps.logger.info({ profile: profile.name, id: tx.id, attempt: tx.attempt ?? 1, subject: tx.subject, state: tx.state }, "enrollment request");
+  return continueTransaction(deps, profile, req, tx);
 }
 
 /** Moves an approved transaction on and answers with its current state. */

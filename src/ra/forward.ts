@@ -54,7 +54,7 @@ export async function recordUpstreamResult(
 export function enrollUpstream(profile: Profile, tx: Transaction, csr?: Csr): Promise<UpstreamResult> {
   return profile.upstream.enroll({
     profile: profile.name,
-    upstreamTransactionId: upstreamTransactionId(profile.name, tx.transactionId),
+    upstreamTransactionId: upstreamTransactionId(profile.name, tx.transactionId, tx.attempt),
     csr: csr ?? parseCsr(Buffer.from(tx.csr, "base64")),
     messageType: tx.messageType,
   });

@@ -67,7 +67,7 @@ export async function forwardStep(deps: ForwardingDeps, job: ForwardProgress): P
   if (tx.state === "approved") {
     const moved = await deps.store.transition(tx.profile, tx.transactionId, ["approved"], {
       state: "forwarding",
-      upstream: { transactionId: upstreamTransactionId(tx.profile, tx.transactionId), attempts: 0 },
+      upstream: { transactionId: upstreamTransactionId(tx.profile, tx.transactionId, tx.attempt), attempts: 0 },
     }, { actor: "worker", event: "forwarding" });
     if (!moved) return forwardStep(deps, job);
     return exchange(deps, profile, moved, job, "enroll");
@@ -98,7 +98,7 @@ async function recover(profile: Profile, tx: Transaction, priorAttempts: number,
 function enrollRequest(profile: Profile, tx: Transaction) {
   return {
     profile: profile.name,
-    upstreamTransactionId: upstreamTransactionId(profile.name, tx.transactionId),
+    upstreamTransactionId: upstreamTransactionId(profile.name, tx.transactionId, tx.attempt),
     csr: parseCsr(Buffer.from(tx.csr, "base64")),
     messageType: tx.messageType,
   };
@@ -126,7 +126,7 @@ async function exchange(deps: ForwardingDeps, profile: Profile, tx: Transaction,
 /** Records one more attempt before sending; returns the updated record. */
 async function markAttempt(deps: ForwardingDeps, tx: Transaction, attempts: number): Promise<Transaction | undefined> {
   return deps.store.transition(tx.profile, tx.transactionId, ["forwarding"], {
-    upstream: { ...(tx.upstream ?? { transactionId: upstreamTransactionId(tx.profile, tx.transactionId) }), attempts },
+    upstream: { ...(tx.upstream ?? { transactionId: upstreamTransactionId(tx.profile, tx.transactionId, tx.attempt) }), attempts },
   }, { actor: "worker", event: "upstream-attempt" });
 }
 
@@ -154,7 +154,7 @@ async function upstreamFailed(deps: ForwardingDeps, profile: Profile, tx: Transa
     return { next: "done" };
   }
   await deps.store.transition(tx.profile, tx.transactionId, ["forwarding", "upstream_pending"], {
-    upstream: { ...(tx.upstream ?? { transactionId: upstreamTransactionId(tx.profile, tx.transactionId), attempts: 0 }), lastError: err.message },
+    upstream: { ...(tx.upstream ?? { transactionId: upstreamTransactionId(tx.profile, tx.transactionId, tx.attempt), attempts: 0 }), lastError: err.message },
   }, { actor: "worker", event: "upstream-error", reason: err.message });
   job.failures++;
   job.lastFailure = err.kind;

@@ -1,6 +1,6 @@
 /** Building the Transaction record of a new enrollment request. */
 import { Oid, parseSubjectAltName, type Csr } from "../crypto/index.js";
-import { keyId, transactionRecordId } from "./ids.js";
+import { attemptRecordId, keyId, transactionRecordId } from "./ids.js";
 import type { ChallengeOutcome, RequestContext, Transaction, TransactionState } from "./ports.js";
 
 export interface NewTransactionInput {
@@ -49,4 +49,14 @@ export function newTransaction(i: NewTransactionInput): Transaction {
     createdAt: at,
     updatedAt: at,
   };
+}
+
+/**
+ * `tx` as the next attempt after `previous` (a finished record of the same
+ * transactionID): numbered one higher, pointing at the id `previous` is kept
+ * under once superseded.
+ */
+export function successorOf(tx: Transaction, previous: Transaction): Transaction {
+  const attempt = previous.attempt ?? 1;
+  return { ...tx, attempt: attempt + 1, previousId: attemptRecordId(previous.profile, previous.transactionId, attempt) };
 }

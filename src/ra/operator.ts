@@ -39,7 +39,7 @@ export class Operator {
 
   async show(id: string): Promise<{ tx: Transaction; history: AuditEvent[] }> {
     const tx = await this.find(id);
-    return { tx, history: await this.deps.store.history(tx.profile, tx.transactionId) };
+    return { tx, history: await this.deps.store.history(tx.id) };
   }
 
   /** Counts per state and requests per hour over the last day, of one profile or all. */
@@ -49,7 +49,7 @@ export class Operator {
 
   /** Approves a request waiting for approval and starts its forward. */
   async approve(id: string, actor: string): Promise<Transaction> {
-    const tx = await this.find(id);
+    const tx = await this.findCurrent(id);
     const approved = await this.deps.store.transition(tx.profile, tx.transactionId, ["pending_approval"], { state: "approved", decidedBy: actor }, {
       actor,
       event: "approved",
@@ -70,7 +70,7 @@ export class Operator {
   async reject(id: string, actor: string, reason: string): Promise<Transaction> {
     const text = reason.trim();
     if (!text) throw new OperatorError("a reason is required to reject a request", "conflict");
-    const tx = await this.find(id);
+    const tx = await this.findCurrent(id);
     const rejected = await this.deps.store.transition(
       tx.profile,
       tx.transactionId,
@@ -97,6 +97,13 @@ export class Operator {
   private async find(id: string): Promise<Transaction> {
     const tx = await this.deps.store.getById(id);
     if (!tx) throw new OperatorError(`no request with id ${id}`, "not-found");
+    return tx;
+  }
+
+  /** The record of `id` when it is the current attempt of its transactionID (decisions act on that one only). */
+  private async findCurrent(id: string): Promise<Transaction> {
+    const tx = await this.find(id);
+    if (tx.supersededBy) throw new OperatorError(`request ${id} was superseded by a later request (${tx.supersededBy})`, "conflict");
     return tx;
   }
 }

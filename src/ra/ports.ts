@@ -82,6 +82,16 @@ export interface Transaction {
   /** Who decided (operator name, "policy", "upstream"). */
   decidedBy?: string;
   upstream?: UpstreamProgress;
+  /**
+   * Which enrollment under this transactionID the record is: absent or 1 for
+   * the first. A new CSR under a finished transactionID, or the same CSR after
+   * the profile's resendWindow, starts the next attempt (see supersede).
+   */
+  attempt?: number;
+  /** The record id of the attempt this one superseded (that record keeps its history). */
+  previousId?: string;
+  /** On a superseded attempt: the record id of the transaction that now holds its transactionID. */
+  supersededBy?: string;
 }
 
 export interface UpstreamProgress {
@@ -139,8 +149,14 @@ export interface TransactionStore {
   getById(id: string): Promise<Transaction | undefined>;
   /** Creates the record unless one exists; returns the stored record either way. Audits "created". */
   create(tx: Transaction, actor: string): Promise<{ created: boolean; tx: Transaction }>;
-  /** Replaces a finished (rejected/failed) record with a new attempt; false if it is no longer finished. */
-  restart(tx: Transaction, actor: string): Promise<boolean>;
+  /**
+   * Makes `tx` (attempt n+1 of a transactionID) the current record in place of
+   * `previous`, the finished attempt n, which is kept as a record of its own
+   * (id `previousId`, with its audit history and `supersededBy`). Atomic;
+   * false when the current record is no longer that finished attempt.
+   * Audits "superseded" on the old attempt and "created" on the new one.
+   */
+  supersede(tx: Transaction, previous: Transaction, audit: { actor: string; reason: string }): Promise<boolean>;
   /**
    * Moves a record from one of `from` to `patch.state` (or patches it in place
    * when `patch.state` is absent), atomically; audits the change. Returns the
@@ -154,8 +170,8 @@ export interface TransactionStore {
     audit: { actor: string; event: string; reason?: string },
   ): Promise<Transaction | undefined>;
   list(filter: TransactionFilter): Promise<Transaction[]>;
-  /** Audit history of one transaction, oldest first. */
-  history(profile: string, transactionId: string): Promise<AuditEvent[]>;
+  /** Audit history of one record (one attempt of a transactionID), oldest first. */
+  history(id: string): Promise<AuditEvent[]>;
   /**
    * Remembers (profile, senderNonce) for `windowMs` with the digest of the
    * message that carried it: "resent" when the same message was seen,

@@ -8,6 +8,11 @@ export interface ProfileSettings {
   syncWaitMs: number;
   /** How long senderNonces are remembered to spot replays. */
   replayWindowMs: number;
+  /**
+   * How long after a transaction ended the same CSR under its transactionID is
+   * still a resend (answered from the record); later it is a new enrollment.
+   */
+  resendWindowMs: number;
   crypto: { cipher: "mirror" | Exclude<CipherName, "des">; digest: "mirror" | Exclude<DigestName, "md5"> };
   compat: { legacyDes: boolean; legacyDigest: boolean; caCertInCertRep: boolean };
   /** Persistence towards the CA: retry unreachable for retryForMs, poll a PENDING for maxPendingAgeMs. */

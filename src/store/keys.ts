@@ -5,7 +5,9 @@
  * record ids are hashes, nonces are public protocol values.
  *
  * Layout (P = prefix):
- * - `P tx:{id}`                              hash    one Transaction, each top-level field JSON-encoded
+ * - `P tx:{id}`                              hash    one Transaction, each top-level field JSON-encoded; the
+ *                                                    current attempt of a transactionID under transactionRecordId,
+ *                                                    superseded attempts under attemptRecordId
  * - `P idx:all`                              zset    every record id, scored by createdAt (ms)
  * - `P idx:state:{state}`                    zset    record ids in that state, scored by createdAt
  * - `P idx:profile:{profile}`                zset    record ids of that profile, scored by createdAt
@@ -95,7 +97,15 @@ export class StoreKeys {
   }
 
   /**
-   * The KEYS of the write scripts (create, restart, transition), in this order:
+   * The KEYS of the supersede script: {@link writeKeys} of the current record,
+   * then the record and audit stream keys the finished attempt moves to.
+   */
+  supersedeKeys(profile: string, id: string, archivedId: string): string[] {
+    return [...this.writeKeys(profile, id), this.record(archivedId), this.recordAudit(archivedId)];
+  }
+
+  /**
+   * The KEYS of the write scripts (create, supersede, transition), in this order:
    * 1 record, 2 audit stream, 3 record audit, 4 index all, 5 index profile,
    * then one `idx:state:*` per {@link STATE_ORDER} entry, then one
    * `idx:profile:*:state:*` per entry. A script only learns the current state

@@ -86,9 +86,18 @@ export class RedisTransactionStore implements TransactionStore {
     return { created: false, tx: stored };
   }
 
-  /** Replaces a rejected/failed record with a new attempt (atomically); audits "restarted". */
-  async restart(tx: Transaction, actor: string): Promise<boolean> {
-    return (await this.scripts.restart(...this.writeArgs(tx, actor, "restarted"))) === 1;
+  /** Moves the finished attempt `previous` to its own id and writes `tx` in its place (atomically); see {@link TransactionStore.supersede}. */
+  async supersede(tx: Transaction, previous: Transaction, audit: { actor: string; reason: string }): Promise<boolean> {
+    const archivedId = tx.previousId;
+    if (!archivedId) throw new StoreError(`record ${tx.id}: a superseding record needs previousId`);
+    if (!owns(previous, tx.profile, tx.transactionId)) throw new StoreError(`record ${tx.id}: previous belongs to another transaction`);
+    const [, args] = this.writeArgs(tx, audit.actor, "created", `supersedes ${archivedId}: ${audit.reason}`);
+    const superseded = encodeAuditBase({
+      id: archivedId, profile: tx.profile, transactionId: tx.transactionId, event: "superseded", actor: audit.actor, reason: audit.reason, at: tx.createdAt,
+    });
+    const keys = this.keys.supersedeKeys(tx.profile, tx.id, archivedId);
+    const reply = await this.scripts.supersede(keys, [...args, archivedId, String(previous.attempt ?? 1), ...section(superseded)]);
+    return reply === 1;
   }
 
   /** Compare-and-set on the state; see {@link TransactionStore.transition}. */
@@ -136,12 +145,10 @@ export class RedisTransactionStore implements TransactionStore {
     return transactionStats(this.redis, this.keys, query);
   }
 
-  /** Audit events of one transaction, oldest first. */
-  async history(profile: string, transactionId: string): Promise<AuditEvent[]> {
-    const entries = await this.redis.xrange(this.keys.recordAudit(transactionRecordId(profile, transactionId)), "-", "+");
-    return entries
-      .map(([, fields]) => decodeAudit(fields))
-      .filter((e) => e.profile === profile && e.transactionId === transactionId);
+  /** Audit events of one record, oldest first. */
+  async history(id: string): Promise<AuditEvent[]> {
+    const entries = await this.redis.xrange(this.keys.recordAudit(id), "-", "+");
+    return entries.map(([, fields]) => decodeAudit(fields));
   }
 
   /** Remembers a senderNonce for `windowMs` (SET NX PX, one round trip). */
@@ -175,14 +182,14 @@ export class RedisTransactionStore implements TransactionStore {
     await this.waiters.close();
   }
 
-  /** KEYS and ARGV of the create and restart scripts. */
-  private writeArgs(tx: Transaction, actor: string, event: string): [string[], Array<string | number>] {
+  /** KEYS and ARGV of the create and supersede scripts. */
+  private writeArgs(tx: Transaction, actor: string, event: string, reason?: string): [string[], Array<string | number>] {
     const id = transactionRecordId(tx.profile, tx.transactionId);
     if (tx.id !== id) throw new StoreError(`record id ${tx.id} does not match its profile and transactionID (expected ${id})`);
     assertState(tx.state);
     const score = Date.parse(tx.createdAt);
     if (Number.isNaN(score)) throw new StoreError(`record ${id}: createdAt is not a date`);
-    const audit = encodeAuditBase({ id, profile: tx.profile, transactionId: tx.transactionId, event, actor, at: tx.createdAt });
+    const audit = encodeAuditBase({ id, profile: tx.profile, transactionId: tx.transactionId, event, actor, reason, at: tx.createdAt });
     const args = [
       id,
       this.keys.changes(),

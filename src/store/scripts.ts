@@ -71,24 +71,42 @@ return {1}
 `;
 
 /**
- * restart: same ARGV as create. Replaces the record only when it is in
- * rejected or failed (and belongs to the same profile/transactionID).
- * Returns 1 when replaced, else 0.
+ * supersede: KEYS = writeKeys of the current record, then the record and
+ * audit keys of the archive (StoreKeys.supersedeKeys). ARGV = id, channel,
+ * profileJson, txidJson, score, state, section(created-audit pairs),
+ * section(record field pairs), archivedId, attempt of the finished record,
+ * section(superseded-audit pairs). Only when the current record is final,
+ * belongs to the same profile/transactionID and is that attempt: moves it
+ * (hash, audit stream, index entries) to archivedId, then writes the new
+ * record in its place. Returns 1 when done, else 0.
  */
-const RESTART = `${PRELUDE}
-local cur = redis.call('HMGET', KEYS[1], 'state', 'profile', 'transactionId')
+const SUPERSEDE = `${PRELUDE}
+local ARCHIVE, ARCHIVE_AUDIT = KEYS[#KEYS - 1], KEYS[#KEYS]
+local cur = redis.call('HMGET', KEYS[1], 'state', 'profile', 'transactionId', 'attempt')
 if not cur[1] or not same_owner(cur) then return 0 end
 local old = unquote(cur[1])
-if old ~= 'rejected' and old ~= 'failed' then return 0 end
+if old ~= 'issued' and old ~= 'rejected' and old ~= 'failed' then return 0 end
 local id, s = ARGV[1], ARGV[6]
 if not POS[s] then return redis.error_reply('ERR scepgate: unknown state ' .. s) end
 local a, i = section(7)
-local f = section(i)
+local f, j = section(i)
+local archived, attempt = ARGV[j], ARGV[j + 1]
+if (cur[4] or '1') ~= attempt then return 0 end
+local sup = section(j + 2)
+local score = redis.call('ZSCORE', KEYS[4], id) or ARGV[5]
+redis.call('RENAME', KEYS[1], ARCHIVE)
+redis.call('HSET', ARCHIVE, 'id', '"' .. archived .. '"', 'supersededBy', '"' .. id .. '"', 'attempt', attempt)
+if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('RENAME', KEYS[3], ARCHIVE_AUDIT) end
 unindex_state(id, old)
-redis.call('DEL', KEYS[1])
+index(archived, score, old)
+table.insert(sup, 'from'); table.insert(sup, old)
+table.insert(sup, 'to'); table.insert(sup, old)
+redis.call('XADD', KEYS[2], '*', unpack(sup))
+redis.call('XADD', ARCHIVE_AUDIT, '*', unpack(sup))
 redis.call('HSET', KEYS[1], unpack(f))
 index(id, ARGV[5], s)
-audit(a, old, s)
+audit(a, nil, s)
+publish(ARGV[2], archived, old)
 publish(ARGV[2], id, s)
 return 1
 `;
@@ -140,14 +158,14 @@ type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 /** The scripts bound to one connection. Each takes its KEYS, then its ARGV. */
 export interface StoreScripts {
   create(keys: string[], args: Arg[]): Promise<unknown>;
-  restart(keys: string[], args: Arg[]): Promise<unknown>;
+  supersede(keys: string[], args: Arg[]): Promise<unknown>;
   transition(keys: string[], args: Arg[]): Promise<unknown>;
   checkNonce(key: string, digest: string, windowMs: number): Promise<unknown>;
 }
 
 const DEFINITIONS = {
   scepgateStoreCreate: { lua: CREATE, numberOfKeys: WRITE_KEY_COUNT },
-  scepgateStoreRestart: { lua: RESTART, numberOfKeys: WRITE_KEY_COUNT },
+  scepgateStoreSupersede: { lua: SUPERSEDE, numberOfKeys: WRITE_KEY_COUNT + 2 },
   scepgateStoreTransition: { lua: TRANSITION, numberOfKeys: WRITE_KEY_COUNT },
   scepgateStoreNonce: { lua: NONCE, numberOfKeys: 1 },
 } as const;
@@ -168,7 +186,7 @@ export function installScripts(redis: Redis): StoreScripts {
   };
   return {
     create: (keys, args) => call("scepgateStoreCreate", [...keys, ...args]),
-    restart: (keys, args) => call("scepgateStoreRestart", [...keys, ...args]),
+    supersede: (keys, args) => call("scepgateStoreSupersede", [...keys, ...args]),
     transition: (keys, args) => call("scepgateStoreTransition", [...keys, ...args]),
     checkNonce: (key, digest, windowMs) => call("scepgateStoreNonce", [key, digest, windowMs]),
   };

@@ -33,6 +33,8 @@ export interface PkiOptions {
   maxPollTime?: number;
   /** RSA key size; default 2048. */
   keySize?: number;
+  /** Enroll this key (PEM) instead of a new one: the same key gives the same transactionID (hex SHA-1 of the key). */
+  keyPem?: string;
   /** Kill it after this long; default (maxPollTime + 30) s. */
   timeoutMs?: number;
 }
@@ -66,11 +68,15 @@ export async function enrollPki(url: string, opts: PkiOptions): Promise<PkiResul
   const ca = await chooseCaFiles(url, dir);
   log += ca.note;
 
-  const gen = await run("pki", ["--gen", "--type", "rsa", "--size", String(opts.keySize ?? 2048), "--outform", "pem"], {
-    timeoutMs: 60_000,
-  });
-  if (gen.code !== 0) log += `[harness] pki --gen failed: ${dropPluginNoise(gen.stderr)}\n`;
-  await writeFile(join(dir, "key.pem"), gen.stdout, { mode: 0o600 });
+  let keyPem = opts.keyPem;
+  if (keyPem === undefined) {
+    const gen = await run("pki", ["--gen", "--type", "rsa", "--size", String(opts.keySize ?? 2048), "--outform", "pem"], {
+      timeoutMs: 60_000,
+    });
+    if (gen.code !== 0) log += `[harness] pki --gen failed: ${dropPluginNoise(gen.stderr)}\n`;
+    keyPem = gen.stdout;
+  }
+  await writeFile(join(dir, "key.pem"), keyPem, { mode: 0o600 });
   return attempt(url, dir, opts, ca, { log, started }, opts.timeoutMs);
 }
 

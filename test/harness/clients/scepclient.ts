@@ -22,6 +22,8 @@ export interface ScepclientOptions {
   challenge?: string;
   /** RSA key size; default 2048. */
   keySize?: number;
+  /** Enroll this key (PEM) instead of a new one: the same key gives the same transactionID (base64 SHA-1 of the key). */
+  keyPem?: string;
   /** Kill it after this long; default 60 s. (On PENDING it only retries every 30 s.) */
   timeoutMs?: number;
   /** `-ca-fingerprint`: SHA-256 hex of the CA certificate it must find in GetCACert. */
@@ -44,6 +46,7 @@ export interface ScepclientResult extends EnrollResult {
 export async function enrollScepclient(url: string, opts: ScepclientOptions): Promise<ScepclientResult> {
   const dir = makeTempDir("scepclient-");
   await mkdir(join(dir, "work"));
+  if (opts.keyPem !== undefined) await writeFile(join(dir, "key.pem"), opts.keyPem, { mode: 0o600 });
   return attempt(url, dir, opts, opts.timeoutMs ?? 60_000);
 }
 

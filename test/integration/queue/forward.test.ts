@@ -8,6 +8,8 @@ import { FORWARD_JOB_NAME, forwardJobId, type ForwardJobData } from "../../../sr
 import {
   approvedTx, auditCount, closeScenes, frontQueue, makeProfile, scene, StandInUpstream, testMaterial, waitFor, workers, type Answer,
 } from "./queue-fixtures.js";
+import { upstreamTransactionId } from "../../../src/ra/ids.js";
+import { successorOf } from "../../../src/ra/new-transaction.js";
 import type { ProfileSettings } from "../../../src/ra/profile.js";
 
 let redis: RedisHandle;
@@ -187,10 +189,15 @@ describe("forward queue", () => {
     await queue.enqueueForward("remote", tx.transactionId);
     await waitFor(s.store, tx, (t) => t.state === "failed");
     await expect.poll(() => queue.jobState("remote", tx.transactionId)).toBe("completed");
-    expect(await s.store.restart({ ...tx, state: "approved" }, "policy")).toBe(true);
+    const failed = (await s.store.get(tx.profile, tx.transactionId))!;
+    const next = successorOf({ ...tx, state: "approved" }, failed);
+    expect(await s.store.supersede(next, failed, { actor: "policy", reason: "again" })).toBe(true);
     await queue.enqueueForward("remote", tx.transactionId);
     const done = await waitFor(s.store, tx, (t) => t.state === "issued");
     expect(done.certificate).toBeTruthy();
+    expect(done.attempt).toBe(2);
+    expect(done.upstream?.transactionId).toBe(upstreamTransactionId(tx.profile, tx.transactionId, 2));
+    expect(done.upstream?.transactionId).not.toBe(upstreamTransactionId(tx.profile, tx.transactionId));
     expect(upstream.count("enroll")).toBe(2);
   });
 });

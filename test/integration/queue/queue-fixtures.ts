@@ -1,4 +1,3 @@
-import "reflect-metadata";
 /**
  * Shared set-up of the queue/worker integration tests (also loaded by the
  * worker child process, so no vitest here): a stand-in upstream CA, profiles,
@@ -154,6 +153,7 @@ export function makeProfile(name: string, upstream: UpstreamCa, forwarding: Part
     settings: {
       syncWaitMs: 0,
       replayWindowMs: 600_000,
+      resendWindowMs: 3_600_000,
       crypto: { cipher: "mirror", digest: "mirror" },
       compat: { legacyDes: false, legacyDigest: false, caCertInCertRep: true },
       forwarding: { ...FAST_FORWARDING, ...forwarding },
@@ -267,5 +267,5 @@ export async function waitFor(store: TransactionStore, tx: Transaction, pred: (t
 
 /** How many audit events named `event` the transaction has. */
 export async function auditCount(store: TransactionStore, tx: Transaction, event: string): Promise<number> {
-  return (await store.history(tx.profile, tx.transactionId)).filter((e) => e.event === event).length;
+  return (await store.history(tx.id)).filter((e) => e.event === event).length;
 }

@@ -1,5 +1,7 @@
-/** RedisTransactionStore records on a real Redis: create, restart, transition, list, history. */
+/** RedisTransactionStore records on a real Redis: create, supersede, transition, list, history. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { attemptRecordId } from "../../../src/ra/ids.js";
+import { successorOf } from "../../../src/ra/new-transaction.js";
 import type { TransactionState } from "../../../src/ra/ports.js";
 import { StoreError, type RedisTransactionStore } from "../../../src/store/index.js";
 import { uniquePrefix } from "../../harness/redis.js";
@@ -48,7 +50,7 @@ describe("create", () => {
       const results = await Promise.all([a.create({ ...tx, subject: "CN=a" }, "a"), b.create({ ...tx, subject: "CN=b" }, "b")]);
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(results[0]!.tx).toEqual(results[1]!.tx);
-      expect(await a.history(tx.profile, tx.transactionId)).toHaveLength(1);
+      expect(await a.history(tx.id)).toHaveLength(1);
     }
   });
 
@@ -85,7 +87,7 @@ describe("transition", () => {
     const at = "2030-01-01T00:00:00.000Z";
     const next = await store.transition(tx.profile, tx.transactionId, ["upstream_pending"], { upstream: { transactionId: "u1", attempts: 3, nextPollAt: at }, updatedAt: at }, { actor: "upstream", event: "poll-scheduled" });
     expect(next).toMatchObject({ state: "upstream_pending", updatedAt: at, upstream: { attempts: 3 } });
-    const events = await store.history(tx.profile, tx.transactionId);
+    const events = await store.history(tx.id);
     expect(events.at(-1)).toMatchObject({ event: "poll-scheduled", from: "upstream_pending", to: "upstream_pending", at });
   });
 
@@ -97,7 +99,7 @@ describe("transition", () => {
     expect(await store.transition(tx.profile, "missing", ["pending_approval"], { state: "approved" }, { actor: "x", event: "approved" })).toBeUndefined();
     expect(await store.transition("other", tx.transactionId, ["pending_approval"], { state: "approved" }, { actor: "x", event: "approved" })).toBeUndefined();
     expect((await store.get(tx.profile, tx.transactionId))?.state).toBe("pending_approval");
-    expect(await store.history(tx.profile, tx.transactionId)).toHaveLength(1);
+    expect(await store.history(tx.id)).toHaveLength(1);
   });
 
   it("ok/two concurrent transitions from the same state: exactly one wins", async () => {
@@ -115,7 +117,7 @@ describe("transition", () => {
       expect(await a.list({ state: "pending_approval" })).toEqual([]);
       const other: TransactionState = winner.state === "approved" ? "rejected" : "approved";
       expect((await a.list({ state: other })).map((t) => t.id)).not.toContain(tx.id);
-      expect(await a.history(tx.profile, tx.transactionId)).toHaveLength(2);
+      expect(await a.history(tx.id)).toHaveLength(2);
     }
   });
 
@@ -127,33 +129,83 @@ describe("transition", () => {
   });
 });
 
-describe("restart", () => {
-  it("ok/replaces a rejected or failed record and re-indexes it", async () => {
+describe("supersede", () => {
+  it("ok/a finished record moves to its own id with its history; the next attempt takes the transactionID", async () => {
     const store = env.store();
-    for (const end of ["rejected", "failed"] as const) {
+    for (const end of ["issued", "rejected", "failed"] as const) {
       const tx = sampleTx({ state: end, reason: "bad", failInfo: "2" });
       await store.create(tx, "policy");
-      const again = sampleTx({ transactionId: tx.transactionId, state: "pending_approval" });
-      expect(await store.restart(again, "policy")).toBe(true);
-      const got = await store.get(tx.profile, tx.transactionId);
-      expect(got).toEqual(again);
-      expect(got?.reason).toBeUndefined();
+      const next = successorOf(sampleTx({ transactionId: tx.transactionId, state: "pending_approval", subject: "CN=next" }), tx);
+      expect(next.attempt).toBe(2);
+      expect(next.previousId).toBe(attemptRecordId(tx.profile, tx.transactionId, 1));
+      expect(await store.supersede(next, tx, { actor: "policy", reason: "new CSR" })).toBe(true);
+
+      const current = await store.get(tx.profile, tx.transactionId);
+      expect(current).toEqual(next);
+      expect(current?.reason).toBeUndefined();
+      const archived = await store.getById(next.previousId!);
+      expect(archived).toEqual({ ...tx, id: next.previousId, attempt: 1, supersededBy: tx.id });
+
+      expect((await store.list({ state: end })).map((t) => t.id)).toContain(next.previousId);
       expect((await store.list({ state: end })).map((t) => t.id)).not.toContain(tx.id);
       expect((await store.list({ state: "pending_approval" })).map((t) => t.id)).toContain(tx.id);
-      const events = await store.history(tx.profile, tx.transactionId);
-      expect(events.map((e) => [e.event, e.from, e.to])).toEqual([["created", undefined, end], ["restarted", end, "pending_approval"]]);
+      expect((await store.list({ profile: tx.profile })).map((t) => t.id)).toEqual(expect.arrayContaining([tx.id, next.previousId]));
+
+      const old = await store.history(next.previousId!);
+      expect(old.map((e) => [e.event, e.from, e.to, e.id])).toEqual([
+        ["created", undefined, end, tx.id],
+        ["superseded", end, end, next.previousId],
+      ]);
+      expect(old[1]?.reason).toBe("new CSR");
+      const now = await store.history(tx.id);
+      expect(now.map((e) => [e.event, e.to, e.reason])).toEqual([["created", "pending_approval", `supersedes ${next.previousId}: new CSR`]]);
     }
   });
 
-  it("fail/refuses a record that is not in a final failure state, or missing", async () => {
+  it("ok/a third attempt archives the second under its own id", async () => {
     const store = env.store();
-    for (const state of ["received", "pending_approval", "approved", "forwarding", "upstream_pending", "issued"] as const) {
+    const first = sampleTx({ state: "issued" });
+    await store.create(first, "policy");
+    const second = successorOf(sampleTx({ transactionId: first.transactionId, state: "issued" }), first);
+    expect(await store.supersede(second, first, { actor: "policy", reason: "r2" })).toBe(true);
+    const third = successorOf(sampleTx({ transactionId: first.transactionId, state: "approved" }), second);
+    expect(await store.supersede(third, second, { actor: "policy", reason: "r3" })).toBe(true);
+    expect(third.previousId).toBe(attemptRecordId(first.profile, first.transactionId, 2));
+    expect((await store.getById(third.previousId!))).toMatchObject({ attempt: 2, previousId: second.previousId, supersededBy: first.id });
+    expect((await store.getById(second.previousId!))).toMatchObject({ attempt: 1, supersededBy: first.id });
+    expect((await store.get(first.profile, first.transactionId))?.attempt).toBe(3);
+  });
+
+  it("fail/refuses an open record, a missing one, or one that is not the attempt named", async () => {
+    const store = env.store();
+    for (const state of ["received", "pending_approval", "approved", "forwarding", "upstream_pending"] as const) {
       const tx = sampleTx({ state });
       await store.create(tx, "policy");
-      expect(await store.restart({ ...tx, subject: "CN=new" }, "policy")).toBe(false);
-      expect((await store.get(tx.profile, tx.transactionId))?.subject).toBe(tx.subject);
+      const next = successorOf({ ...tx, subject: "CN=new" }, tx);
+      expect(await store.supersede(next, tx, { actor: "policy", reason: "x" })).toBe(false);
+      expect(await store.get(tx.profile, tx.transactionId)).toEqual(tx);
+      expect(await store.getById(next.previousId!)).toBeUndefined();
     }
-    expect(await store.restart(sampleTx({ state: "pending_approval" }), "policy")).toBe(false);
+    const missing = sampleTx({ state: "issued" });
+    expect(await store.supersede(successorOf(missing, missing), missing, { actor: "policy", reason: "x" })).toBe(false);
+    const done = sampleTx({ state: "issued" });
+    await store.create(done, "policy");
+    const stale = { ...done, attempt: 2 };
+    expect(await store.supersede(successorOf(done, stale), stale, { actor: "policy", reason: "x" })).toBe(false);
+  });
+
+  it("ok/two concurrent supersedes of the same finished record: exactly one wins", async () => {
+    const [a, b] = twoProcesses();
+    for (let round = 0; round < 10; round++) {
+      const tx = sampleTx({ state: "issued" });
+      await a.create(tx, "policy");
+      const na = successorOf({ ...tx, subject: "CN=a", state: "approved" }, tx);
+      const nb = successorOf({ ...tx, subject: "CN=b", state: "approved" }, tx);
+      const results = await Promise.all([a.supersede(na, tx, { actor: "a", reason: "a" }), b.supersede(nb, tx, { actor: "b", reason: "b" })]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await a.get(tx.profile, tx.transactionId))?.subject).toBe(results[0] ? "CN=a" : "CN=b");
+      expect((await a.getById(na.previousId!))?.state).toBe("issued");
+    }
   });
 });
 
@@ -202,7 +254,7 @@ describe("history", () => {
     await store.transition(tx.profile, tx.transactionId, ["pending_approval"], { state: "approved", updatedAt: "2025-02-01T00:00:00.000Z" }, { actor: "alice", event: "approved", reason: "ticket 42" });
     await store.transition(tx.profile, tx.transactionId, ["approved"], { state: "failed", updatedAt: "2025-02-02T00:00:00.000Z" }, { actor: "upstream", event: "failed", reason: "CA said no" });
     const base = { profile: tx.profile, transactionId: tx.transactionId, id: tx.id };
-    expect(await store.history(tx.profile, tx.transactionId)).toEqual([
+    expect(await store.history(tx.id)).toEqual([
       { ...base, event: "created", to: "pending_approval", actor: "policy", at: tx.createdAt },
       { ...base, event: "approved", from: "pending_approval", to: "approved", actor: "alice", reason: "ticket 42", at: "2025-02-01T00:00:00.000Z" },
       { ...base, event: "failed", from: "approved", to: "failed", actor: "upstream", reason: "CA said no", at: "2025-02-02T00:00:00.000Z" },
@@ -210,6 +262,6 @@ describe("history", () => {
     const redis = env.connection();
     const all = await redis.xrange(store.keys.auditStream(), "-", "+");
     expect(all).toHaveLength(3);
-    expect(await store.history(tx.profile, "other")).toEqual([]);
+    expect(await store.history("nosuchrecord")).toEqual([]);
   });
 });

@@ -27,6 +27,7 @@ describe("config defaults and file selection", () => {
       approval: "auto",
       challenge: { mode: "none" },
       syncWaitMs: 5000,
+      resendWindow: 3_600_000,
       rules: { rsaMinBits: 2048, ecCurves: ["P-256", "P-384"] },
       crypto: { cipher: "mirror", digest: "mirror" },
       compat: { legacyDes: false, legacyDigest: false, caCertInCertRep: true },

@@ -57,6 +57,15 @@ ${item("Next poll", when(u.nextPollAt))}
 </dl>`;
 }
 
+/** Which attempt of its transactionID the record is, with links to the attempts before and after it. */
+function attemptItems(base: string, tx: Transaction): Html | string {
+  if (tx.attempt === undefined) return "";
+  const link = (id: string) => html`<a href="${base}/requests/${id}"><code>${id}</code></a>`;
+  return html`${item("Attempt", String(tx.attempt))}
+${tx.previousId ? item("Previous attempt", link(tx.previousId)) : ""}
+${tx.supersededBy ? item("Superseded by", link(tx.supersededBy)) : ""}`;
+}
+
 function historyTable(history: readonly AuditEvent[]): Html {
   if (history.length === 0) return html`<p>No events recorded.</p>`;
   const rows = history.map(
@@ -121,6 +130,7 @@ ${item("Profile", tx.profile)}
 ${item("Transaction ID", html`<code class="wrap">${tx.transactionId}</code>`)}
 ${item("Record ID", html`<code>${tx.id}</code>`)}
 ${item("Source", tx.source === "batch" ? "batch enrollment" : "SCEP device")}
+${attemptItems(m.base, tx)}
 </dl></section>
 <section aria-labelledby="h-checks"><h2 id="h-checks">Checks and origin</h2><dl>
 ${item("Challenge password", challengeText(tx.challenge))}
