@@ -118,7 +118,8 @@ export async function runBatch(loaded: LoadedConfig, logger: AppLogger, devices:
       await saveUpstreamCertificates(s.dir, target);
       return await runDevices(s, [...byName.keys()], reporter, (name, slots) => requestDevice(s, target, byName.get(name)!, upstreamChallenge, slots));
     }
-    if (!s.profile.upstream.inline) workers = await startWorkers(s.rt);
+    // The retention sweep belongs to the long-running workers, not to a batch run.
+    if (!s.profile.upstream.inline) workers = await startWorkers(s.rt, { retention: false });
     return await runDevices(s, [...byName.keys()], reporter, (name, slots) => enrollDevice(s, byName.get(name)!, upstreamChallenge, slots));
   } finally {
     await closeSession(s, lock, workers);

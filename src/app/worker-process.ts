@@ -1,8 +1,10 @@
 /**
  * The forward worker process (`scepgate worker`, `workers/forward.ts`): boots
- * the runtime from the configuration, starts the forward workers, and on
- * SIGTERM/SIGINT stops taking jobs, lets the active steps finish, and exits.
- * Run as many as you like: upstream.maxConcurrent holds across all of them.
+ * the runtime from the configuration, starts the forward workers and the
+ * retention sweep, and on SIGTERM/SIGINT stops taking jobs, lets the active
+ * steps (and the sweep's current batch) finish, and exits. Run as many as
+ * you like: upstream.maxConcurrent holds across all of them, and one of them
+ * sweeps per interval.
  */
 import { loadConfig } from "../config/index.js";
 import { createRuntime } from "./runtime.js";

@@ -49,9 +49,10 @@ export function url(protocols: readonly string[], what: string) {
  * A duration (see {@link tryParseDuration}), output as whole milliseconds.
  * The schema accepts `"30s"` or a number of ms; defaults are given as input
  * text (`prefault`) so the example file and the schema say the same thing.
+ * `minLabel` spells `minMs` in the error (default `<minMs>ms`).
  */
-export function duration(minMs = 0) {
-  const error = minMs > 0 ? `expected ${DURATION_HINT}, at least ${minMs}ms` : `expected ${DURATION_HINT}`;
+export function duration(minMs = 0, minLabel = `${minMs}ms`) {
+  const error = minMs > 0 ? `expected ${DURATION_HINT}, at least ${minLabel}` : `expected ${DURATION_HINT}`;
   return z.union([z.string(), z.number()], { error }).transform((value, ctx) => {
     const ms = tryParseDuration(value);
     if (ms === undefined || ms < minMs) {

@@ -20,8 +20,8 @@ function resolveIdentity<T extends Identity>(identity: T, baseDir: string): T {
 }
 
 /**
- * Returns `config` with `dataDir` and every `ra` file (`cert`, `key`, `p12`,
- * and those of `ra.encryption`) made absolute against `baseDir`.
+ * Returns `config` with `dataDir`, `audit.file` and every `ra` file (`cert`,
+ * `key`, `p12`, and those of `ra.encryption`) made absolute against `baseDir`.
  */
 export function resolvePaths(config: Config, baseDir: string): Config {
   const profiles = Object.fromEntries(Object.entries(config.profiles).map(([name, profile]) => {
@@ -31,5 +31,6 @@ export function resolvePaths(config: Config, baseDir: string): Config {
     if (ra.encryption !== undefined) resolved.encryption = resolveIdentity(ra.encryption, baseDir);
     return [name, { ...profile, ra: resolved }];
   }));
-  return { ...config, dataDir: path.resolve(baseDir, config.dataDir), profiles };
+  const audit = config.audit.file === undefined ? config.audit : { ...config.audit, file: path.resolve(baseDir, config.audit.file) };
+  return { ...config, dataDir: path.resolve(baseDir, config.dataDir), audit, profiles };
 }

@@ -11,6 +11,18 @@ import * as z from "zod";
 import { duration, flag, integer, mapping, oneOf, regexSource, sha256Fingerprint, text, url } from "./fields.js";
 import { raSchema } from "./identity.js";
 
+/** The shortest retention: a device told PENDING must still find its result when it polls. */
+const MIN_RETENTION_MS = 86_400_000;
+
+/**
+ * How long a transaction is kept after it reached issued, rejected or failed
+ * (at least one day); then the workers export its audit trail to `audit.file`
+ * and remove it from Redis. Pending transactions are never removed.
+ */
+function retention() {
+  return duration(MIN_RETENTION_MS, "1d");
+}
+
 /** What a profile name looks like: it appears in URLs (`/scep/NAME`) and Redis keys. */
 export const PROFILE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -72,6 +84,8 @@ export const profileSchema = mapping({
   crypto: cryptoSchema.prefault({}),
   compat: compatSchema.prefault({}),
   issuance: mapping({ validityDays: integer(1, 36500).default(365) }).prefault({}),
+  /** How long a finished record is kept (overrides the global `retention`); see {@link retention}. */
+  retention: retention().optional(),
 });
 
 const profileName = z.string().regex(PROFILE_NAME, {
@@ -96,6 +110,8 @@ export const configSchema = mapping({
     trustProxy: flag().default(false),
   }).prefault({}),
   replayWindow: duration().prefault("10m"),
+  retention: retention().prefault("90d"),
+  audit: mapping({ file: text().optional() }).prefault({}),
   workers: mapping({ concurrency: integer(1).default(4) }).prefault({}),
   profiles: z.record(profileName, profileSchema, { error: "expected a mapping of profile names" })
     .refine((profiles) => Object.keys(profiles).length > 0, { error: "expected at least one profile" })

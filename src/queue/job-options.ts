@@ -4,10 +4,19 @@
  */
 import type { JobsOptions, WorkerOptions } from "bullmq";
 
-/** Finished jobs kept for inspection: a day (at most 10,000) completed, a week failed. */
+/**
+ * Finished jobs kept for inspection: completed ones a day, failed ones a
+ * week, and at most 10,000 of each per queue, so neither set grows with
+ * traffic (BullMQ trims both whenever a job finishes; `age` is in seconds).
+ * Removing a finished job is always safe: the job id comes from the record
+ * id, and ensureJob adds a missing job or revives a finished one for a new
+ * attempt alike (a failed job is revived by reconcile within a minute, long
+ * before it ages out). The transaction records themselves are removed by the
+ * retention sweep (store/retention.ts), much later.
+ */
 export const FORWARD_RETENTION = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 } as const;
 
 /**

@@ -12,3 +12,15 @@ export {
   RedisTransactionStore,
   type RedisTransactionStoreOptions,
 } from "./redis-transaction-store.js";
+export {
+  longestRetention,
+  RETENTION_BATCH_SIZE,
+  RETENTION_MAX_PER_SWEEP,
+  sweepRetention,
+  type AuditSink,
+  type RetentionPolicy,
+  type RetentionSweepOptions,
+  type RetentionSweepResult,
+} from "./retention.js";
+export { REMOVED_RECORD_KIND, REMOVED_RECORD_VERSION, type ExportedEvent, type RemovedRecordLine } from "./retention-export.js";
+export { RETENTION_INTERVAL_MS, startRetentionSweeper, type RetentionSweeper, type RetentionSweeperOptions } from "./retention-sweeper.js";

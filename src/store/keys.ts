@@ -12,13 +12,21 @@
  * - `P idx:state:{state}`                    zset    record ids in that state, scored by createdAt
  * - `P idx:profile:{profile}`                zset    record ids of that profile, scored by createdAt
  * - `P idx:profile:{profile}:state:{state}`  zset    record ids of that profile in that state
- * - `P audit`                                stream  every audit event of every record
+ * - `P audit`                                stream  every audit event of every record, trimmed (XTRIM MINID)
+ *                                                    to the longest retention: the per-record streams are the
+ *                                                    source of history, this one is only a recent feed
  * - `P audit:tx:{id}`                        stream  the audit events of one record (cheap history)
  * - `P nonce:{profile}:{hex}`                string  digest of the message that carried a senderNonce, PX = window
  * - `P tx-changes`                           channel pub/sub `{"id","state"}` after every write of a record
  * - `P otp:{profile}:{sha256}`               hash    one one-time password: `expiresAt` (ms), `subjectCn`
  *                                                    (lower-cased, absent = any), PEXPIREAT = expiresAt; keyed
  *                                                    by sha256(profile NUL password), never the password
+ * - `P retention:lock`                       string  held by the worker running the retention sweep, PX ≈ interval
+ *
+ * Retention (retention.ts): a record in a final state whose updatedAt is older
+ * than its profile's retention is appended to the audit file with its audit
+ * stream, then its hash, its `audit:tx:{id}` stream and its id in every index
+ * are removed in one script (retention-script.ts).
  */
 import { createHash } from "node:crypto";
 import { TransactionState } from "../ra/ports.js";
@@ -121,5 +129,10 @@ export class StoreKeys {
       ...STATE_ORDER.map((s) => this.indexState(s)),
       ...STATE_ORDER.map((s) => this.indexProfileState(profile, s)),
     ];
+  }
+
+  /** String held by the worker that runs the periodic retention sweep (one sweep per interval). */
+  retentionLock(): string {
+    return `${this.prefix}retention:lock`;
   }
 }
