@@ -1,15 +1,16 @@
 /**
  * PKCS#10 certification requests (RFC 2986): parse, verify, and build.
  */
-import { createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
+import { createPublicKey, sign as nodeSign, type KeyObject } from "node:crypto";
 import { publicKeyFromSpki } from "./public-key.js";
-import { Digests, signatureOid, signatureSchemeByOid, type DigestName } from "./algorithms.js";
+import { Digests, signatureOid, type DigestName } from "./algorithms.js";
 import { algorithmId, bitString, children, contents, ctx, derNull, expectChildren, expectTag, int, oid, oidValue, parseDer, printable, raw, seq, setOf, stringValue, Tag, utf8 } from "./der.js";
-import { DerError, UnsupportedAlgorithmError } from "./errors.js";
+import { CryptoError, DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
 import { encodeExtension, parseExtensionList, type ExtensionSpec } from "./extensions.js";
 import { describeKey, type KeyDescription } from "./keys.js";
 import { commonName, formatName, nameAttributes, type NameAttribute } from "./name.js";
 import { Oid } from "./oids.js";
+import { signatureCheck, type SignatureAlgorithm, type SignedBytes } from "./verify-signature.js";
 
 export interface Csr {
   readonly der: Uint8Array;
@@ -24,9 +25,18 @@ export interface Csr {
   /** Requested extensions (extensionRequest attribute), by OID. */
   readonly extensions: ReadonlyMap<string, { critical: boolean; value: Uint8Array }>;
   readonly signatureOid: string;
+  /** DER of the signatureAlgorithm parameters, undefined when absent (RSASSA-PSS-params for id-RSASSA-PSS, RFC 4055 §3.1). */
+  readonly signatureParams: Uint8Array | undefined;
   publicKey(): KeyObject;
   key(): KeyDescription;
-  /** Checks the self-signature (proof of possession). */
+  /**
+   * Checks the self-signature (proof of possession, RFC 2986 §3). Throws
+   * UnsupportedAlgorithmError (badAlg) for a signature algorithm or
+   * parameters we do not support, SignatureError (badMessageCheck) when it
+   * does not verify.
+   */
+  checkSignature(): void;
+  /** Whether the self-signature verifies ({@link checkSignature} as a boolean: false for any failure). */
   verify(): boolean;
 }
 
@@ -47,12 +57,15 @@ export function parseCsr(der: Uint8Array): Csr {
       else if (t === Oid.extensionRequest) extensions = parseExtensionList(raw(first));
     }
   }
-  const [sigOidTlv] = expectChildren(algTlv, Tag.SEQUENCE, "signatureAlgorithm", 1);
+  const [sigOidTlv, sigParamsTlv] = expectChildren(algTlv, Tag.SEQUENCE, "signatureAlgorithm", 1);
   const signatureOidValue = oidValue(sigOidTlv!);
   const signature = contents(expectTag(sigTlv, Tag.BIT_STRING, "signature")).subarray(1);
   const subjectAttributes = nameAttributes(subjectTlv!);
   let key: KeyObject | undefined;
   const publicKey = (): KeyObject => (key ??= publicKeyFromSpki(raw(spkiTlv!)));
+  const signatureParams = sigParamsTlv && raw(sigParamsTlv);
+  const checkSignature = (): void =>
+    checkCsrSignature({ oid: signatureOidValue, params: signatureParams }, { data: raw(infoTlv!), signature, spki: raw(spkiTlv!), publicKey });
   return {
     der,
     subject: raw(subjectTlv!),
@@ -63,27 +76,32 @@ export function parseCsr(der: Uint8Array): Csr {
     challengePassword,
     extensions,
     signatureOid: signatureOidValue,
+    signatureParams,
     publicKey,
     key: () => describeKey(publicKey()),
-    verify: () => verifyCsr(raw(infoTlv!), signatureOidValue, signature, publicKey),
+    checkSignature,
+    verify: () => {
+      try {
+        checkSignature();
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }
 
-function verifyCsr(info: Uint8Array, sigOid: string, signature: Uint8Array, publicKey: () => KeyObject): boolean {
-  let scheme;
+function checkCsrSignature(alg: SignatureAlgorithm, signed: SignedBytes): void {
+  // A CSR signatureAlgorithm names its hash (plain rsaEncryption is not one: no digest given).
+  const check = signatureCheck(alg, undefined);
+  let ok: boolean;
   try {
-    scheme = signatureSchemeByOid(sigOid);
-  } catch {
-    return false;
+    ok = check.verify(signed);
+  } catch (err) {
+    if (err instanceof CryptoError) throw err;
+    throw new SignatureError(`its public key cannot be used (${(err as Error).message})`, { cause: err });
   }
-  if (!scheme.digest) return false;
-  try {
-    const key = publicKey();
-    if (key.asymmetricKeyType !== scheme.key) return false;
-    return nodeVerify(Digests[scheme.digest].node, info, key, signature);
-  } catch {
-    return false;
-  }
+  if (!ok) throw new SignatureError("its signature does not verify");
 }
 
 export interface CsrOptions {

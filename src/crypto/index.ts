@@ -15,5 +15,6 @@ export * from "./oids.js";
 export * from "./pkcs12.js";
 export * from "./private-key-ops.js";
 export * from "./public-key.js";
+export * from "./rsa-pss-params.js";
 export * from "./signed-data.js";
 export { children, contents, ctx, expectChildren, expectTag, octetValue, oid, oidValue, parseDer, raw, seq, setOf, int, intRaw, octets, printable, utf8, Tag, stringValue, type Tlv } from "./der.js";

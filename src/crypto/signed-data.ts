@@ -2,8 +2,8 @@
  * CMS SignedData (RFC 5652 §5): parse, verify one signer, sign, and the
  * certs-only degenerate form (RFC 8894 §3.4).
  */
-import { createHash, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
-import { digestByOid, Digests, signatureSchemeByOid, signatureOid, type DigestName } from "./algorithms.js";
+import { createHash, sign as nodeSign, type KeyObject } from "node:crypto";
+import { digestByOid, Digests, signatureOid, type DigestName } from "./algorithms.js";
 import { matchesIssuerSerial, parseCertificate, type Certificate } from "./certificate.js";
 import { contentInfo, parseContentInfo } from "./content-info.js";
 import {
@@ -13,6 +13,7 @@ import {
 import { DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
 import { Oid } from "./oids.js";
 import type { PrivateKeyOps } from "./private-key-ops.js";
+import { signatureCheck } from "./verify-signature.js";
 
 export interface SignerInfo {
   sid: { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
@@ -22,6 +23,8 @@ export interface SignerInfo {
   /** signedAttrs by type: the values of each attribute. */
   attributes: ReadonlyMap<string, Tlv[]>;
   signatureOid: string;
+  /** DER of the signatureAlgorithm parameters, undefined when absent (RSASSA-PSS-params for id-RSASSA-PSS, RFC 4056 §3). */
+  signatureParams: Uint8Array | undefined;
   signature: Uint8Array;
 }
 
@@ -56,9 +59,9 @@ function parseSignerInfo(t: Tlv): SignerInfo {
       attributes.set(oidValue(type!), expectChildren(values, Tag.SET, "AttributeValues"));
     }
   }
-  const [sigOid] = expectChildren(kids[i++], Tag.SEQUENCE, "signatureAlgorithm", 1);
+  const [sigOid, sigParams] = expectChildren(kids[i++], Tag.SEQUENCE, "signatureAlgorithm", 1);
   const signature = octetValue(expectTag(kids[i], Tag.OCTET_STRING, "signature"));
-  return { sid, digestOid: oidValue(digestOidTlv!), signedAttrs, attributes, signatureOid: oidValue(sigOid!), signature };
+  return { sid, digestOid: oidValue(digestOidTlv!), signedAttrs, attributes, signatureOid: oidValue(sigOid!), signatureParams: sigParams && raw(sigParams), signature };
 }
 
 /** Parses ContentInfo(signedData); throws DerError when malformed. */
@@ -102,7 +105,10 @@ export function findSignerCertificate(signer: SignerInfo, certs: readonly Certif
  */
 export function verifySigner(sd: ParsedSignedData, signer: SignerInfo, cert: Certificate): DigestName {
   const digest = digestByOid(signer.digestOid);
-  const scheme = signatureSchemeByOid(signer.signatureOid);
+  const check = signatureCheck({ oid: signer.signatureOid, params: signer.signatureParams }, digest);
+  if (check.pss && signer.signedAttrs && check.hash !== digest) {
+    throw new UnsupportedAlgorithmError(`RSASSA-PSS hash ${check.hash} differs from the digestAlgorithm ${digest} (RFC 4056 §3: one hash for the content and the signed attributes)`);
+  }
   const content = sd.content ?? new Uint8Array(0);
   let signed: Uint8Array = content;
   if (signer.signedAttrs) {
@@ -114,14 +120,7 @@ export function verifySigner(sd: ParsedSignedData, signer: SignerInfo, cert: Cer
     if (ct && oidValue(ct) !== sd.contentType) throw new SignatureError("contentType attribute does not match the content");
     signed = retag(signer.signedAttrs, Tag.SET);
   }
-  const key = cert.publicKey();
-  if (key.asymmetricKeyType !== scheme.key) throw new SignatureError(`a ${scheme.key} signature from a ${key.asymmetricKeyType} key`);
-  let ok: boolean;
-  try {
-    ok = nodeVerify(Digests[scheme.digest ?? digest].node, signed, key, signer.signature);
-  } catch (err) {
-    throw new SignatureError("signature verification failed", { cause: err });
-  }
+  const ok = check.verify({ data: signed, signature: signer.signature, spki: cert.spki, publicKey: cert.publicKey });
   if (!ok) throw new SignatureError("bad signature");
   return digest;
 }

@@ -127,12 +127,27 @@ async function guardAsync<T>(what: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Every CertRep SUCCESS is encrypted to the signer's certificate with RSA
+ * PKCS#1 v1.5 key transport (or ECDH); an id-RSASSA-PSS key is for
+ * signatures only (RFC 4055 §1.2), so such a requester could never get its
+ * certificate: refused up front.
+ */
+function refusePssOnlySigner(signer: Certificate): void {
+  if (signer.publicKey().asymmetricKeyType !== "rsa-pss") return;
+  throw new Reject(
+    FailInfo.badAlg,
+    "signer certificate: its key is id-RSASSA-PSS, for signatures only (RFC 4055 §1.2), so the CertRep cannot be encrypted to it; use an rsaEncryption key",
+  );
+}
+
 async function authenticateAndOpen(sd: ParsedSignedData, attrs: ScepAttributes, keys: readonly DecryptionKey[], ops?: PrivateKeyOps): Promise<ScepRequest> {
   const signerInfo = sd.signers[0]!;
   const certs = guard("certificates", () => parseCarriedCertificates(sd));
   const signer = findSignerCertificate(signerInfo, certs);
   if (!signer) throw new Reject(FailInfo.badMessageCheck, "the signer's certificate is not in the message");
   const digest = guard("signature", () => verifySigner(sd, signerInfo, signer));
+  refusePssOnlySigner(signer);
   const { messageType, transactionId, senderNonce } = attrs;
   if (messageType === undefined) throw new Reject(FailInfo.badRequest, "messageType attribute missing");
   if (!isRequestType(messageType)) throw new Reject(FailInfo.badRequest, `messageType ${messageTypeName(messageType)} is not a request`);
@@ -151,7 +166,7 @@ async function authenticateAndOpen(sd: ParsedSignedData, attrs: ScepAttributes, 
     case MessageType.PKCSReq:
     case MessageType.RenewalReq: {
       const csr = guard("CSR", () => parseCsr(opened.content));
-      if (!csr.verify()) throw new Reject(FailInfo.badMessageCheck, "CSR: its signature does not verify");
+      guard("CSR", () => csr.checkSignature());
       return { ...base, messageType, csr };
     }
     case MessageType.CertPoll:

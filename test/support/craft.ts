@@ -5,14 +5,14 @@
  * the DER writer of src/crypto/der.ts, so each test states exactly what is
  * wrong with its message.
  */
-import { createHash, sign as nodeSign, type KeyObject } from "node:crypto";
+import { constants, createHash, createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from "node:crypto";
 import {
-  buildCsr, buildName, children, Ciphers, contents, Digests, Oid, parseDer, raw, signData,
-  type Attribute, type Certificate, type CipherName, type DigestName,
+  buildCsr, buildName, children, Ciphers, contents, Digests, encodePssParams, Oid, parseDer, raw, signData,
+  type Attribute, type Certificate, type CipherName, type DigestName, type PssParams,
 } from "../../src/crypto/index.js";
 import { encryptContent, newContentKey } from "../../src/crypto/content-cipher.js";
 import { contentInfo } from "../../src/crypto/content-info.js";
-import { algorithmId, ctx, ctxPrim, derNull, int, intRaw, octets, oid, retag, seq, setOf, time } from "../../src/crypto/der.js";
+import { algorithmId, bitString, ctx, ctxPrim, derNull, int, intRaw, octets, oid, retag, seq, setOf, time } from "../../src/crypto/der.js";
 import { wrapPkcs1 } from "../../src/crypto/key-transport.js";
 import { MessageType, scepAttributes, type ScepAttributes } from "../../src/protocol/index.js";
 
@@ -173,4 +173,76 @@ export function nestedSequences(depth: number, indefinite = false): Uint8Array {
     len += header.length;
   }
   return Uint8Array.from(headers.reverse().flat());
+}
+
+// ---------------------------------------------------------------- RSASSA-PSS (issue 10)
+
+/**
+ * How a crafted RSASSA-PSS signature is made and what its AlgorithmIdentifier
+ * says: the parameters really used to sign, and the parameters written
+ * (default: their DER; `null` writes no parameters at all).
+ */
+export interface PssSignature {
+  params: PssParams;
+  written?: Uint8Array | null;
+}
+
+/** The id-RSASSA-PSS AlgorithmIdentifier a {@link PssSignature} writes. */
+export function pssAlgorithmId(s: PssSignature): Uint8Array {
+  if (s.written === null) return algorithmId(Oid.rsassaPss);
+  return algorithmId(Oid.rsassaPss, s.written ?? encodePssParams(s.params));
+}
+
+/**
+ * An id-RSASSA-PSS PKCS#8 private key (RFC 4055 §3.1 parameters in the
+ * privateKeyAlgorithm) for the RSA key `key`: OpenSSL then runs MGF1 with
+ * the key's MGF1 hash, which node:crypto's sign options cannot choose.
+ */
+export function pssPrivateKey(key: KeyObject, p: PssParams): KeyObject {
+  const pkcs8 = seq(int(0), algorithmId(Oid.rsassaPss, encodePssParams(p)), octets(key.export({ format: "der", type: "pkcs1" })));
+  return createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
+}
+
+/** RSASSA-PSS signature of `data` (RFC 8017 §8.1.1) under exactly `p`. */
+export function signPss(data: Uint8Array, key: KeyObject, p: PssParams): Uint8Array {
+  const signer = p.mgf1Hash === p.hash ? key : pssPrivateKey(key, p);
+  return nodeSign(Digests[p.hash].node, data, { key: signer, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength });
+}
+
+/** The same RSA public key as an id-RSASSA-PSS SubjectPublicKeyInfo, with `params` (the key's restrictions) or none. */
+export function pssSpki(key: KeyObject, params?: Uint8Array): Uint8Array {
+  const rsa = createPublicKey(key).export({ format: "der", type: "pkcs1" });
+  return seq(params ? algorithmId(Oid.rsassaPss, params) : algorithmId(Oid.rsassaPss), bitString(rsa));
+}
+
+/**
+ * A copy of a SignedData (a pkiMessage or a CertRep) whose first signerInfo
+ * is signed again, over its signedAttrs, with RSASSA-PSS by `key`; its
+ * signatureAlgorithm becomes id-RSASSA-PSS with the parameters of `s`.
+ */
+export function resignWithPss(der: Uint8Array, key: KeyObject, s: PssSignature): Uint8Array {
+  const [, wrapped] = children(parseDer(der));
+  const sdKids = children(children(wrapped!)[0]!);
+  const signerInfos = sdKids[sdKids.length - 1]!;
+  const [first, ...others] = children(signerInfos);
+  const si = children(first!).map(raw);
+  const signedAttrs = si[3]!;
+  if (signedAttrs[0] !== 0xa0) throw new Error("resignWithPss: the signerInfo has no signedAttrs");
+  si[4] = pssAlgorithmId(s);
+  si[5] = octets(signPss(retag(signedAttrs, 0x31), key, s.params));
+  const rebuilt = [...sdKids.slice(0, -1).map(raw), setOf(seq(...si), ...others.map(raw))];
+  return contentInfo(Oid.signedData, seq(...rebuilt));
+}
+
+/**
+ * A PKCS#10 request (as buildCsr makes it) signed with RSASSA-PSS by `key`;
+ * `spki` replaces the subjectPKInfo (e.g. {@link pssSpki}).
+ */
+export function csrWithPss(o: { dn: string; key: KeyObject; challengePassword?: string; spki?: Uint8Array }, s: PssSignature): Uint8Array {
+  const plain = buildCsr({ subject: buildName(o.dn), key: o.key, challengePassword: o.challengePassword });
+  const [info] = children(parseDer(plain));
+  const infoKids = children(info!).map(raw);
+  if (o.spki) infoKids[2] = o.spki;
+  const tbs = seq(...infoKids);
+  return seq(tbs, pssAlgorithmId(s), bitString(signPss(tbs, o.key, s.params)));
 }

@@ -10,6 +10,7 @@
  * supported") — which is why it cannot enroll directly against micromdm
  * scepserver 2.1.0, whose CertRep says sha1WithRSAEncryption.
  */
+import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fetchCaChain, keyUsage } from "../openssl.js";
@@ -37,6 +38,51 @@ export interface PkiOptions {
   keyPem?: string;
   /** Kill it after this long; default (maxPollTime + 30) s. */
   timeoutMs?: number;
+  /** `--rsa-padding`: how pki signs the CSR and the signerInfo; default: the flag is left out (pki's default, pkcs1). */
+  rsaPadding?: "pkcs1" | "pss";
+  /** Run `pki --scep` with its RSA key in this strongSwan plugin; default: the machine's plugin configuration. */
+  rsaBackend?: RsaBackend;
+}
+
+/**
+ * The strongSwan plugins that can hold an RSA private key, and so make
+ * pki's signatures. NOTE(strongSwan 5.9.8): the first plugin in the load
+ * order that can build the key makes every signature with it; Debian's
+ * default order is openssl (package libstrongswan-standard-plugins), gcrypt
+ * (libstrongswan-extra-plugins), gmp (libstrongswan). gmp signs RSASSA-PSS
+ * only with the mgf1 plugin loaded (else "XOF_MGF1_SHA256 not supported");
+ * openssl and gcrypt do PSS themselves.
+ */
+export type RsaBackend = "openssl" | "gcrypt" | "gmp";
+
+const PLUGIN_DIR = "/usr/lib/ipsec/plugins";
+
+/** Whether this machine has the strongSwan plugin `name` (its shared object in {@link PLUGIN_DIR}). */
+export function hasStrongswanPlugin(name: string): boolean {
+  return existsSync(join(PLUGIN_DIR, `libstrongswan-${name}.so`));
+}
+
+/** Debian's default pki plugin order around the RSA backends (`pki` prints it as "loaded plugins:"). */
+const PLUGINS_BEFORE = ["aes", "rc2", "sha2", "sha1", "md5", "mgf1", "random", "nonce", "x509", "revocation", "pubkey", "pkcs1", "pkcs7", "pkcs12", "pem"];
+const PLUGINS_AFTER = ["pkcs8", "hmac", "kdf", "drbg", "curl"];
+const BACKENDS: readonly RsaBackend[] = ["openssl", "gcrypt", "gmp"];
+
+/**
+ * A private strongswan.conf whose `pki { load = ... }` puts `backend` first
+ * among the RSA backends (the others stay, after it, for the ciphers it may
+ * lack); undefined without a backend. Only installed plugins are listed.
+ */
+async function writePluginConf(dir: string, backend: RsaBackend | undefined): Promise<string | undefined> {
+  if (backend === undefined) return undefined;
+  const backends = [backend, ...BACKENDS.filter((b) => b !== backend)];
+  const load = [...PLUGINS_BEFORE, ...backends, ...PLUGINS_AFTER].filter(hasStrongswanPlugin).join(" ");
+  await writeFile(join(dir, "strongswan.conf"), `pki {\n  load = ${load}\n}\n`);
+  return `[harness] STRONGSWAN_CONF with pki { load = ${load} }\n`;
+}
+
+/** pki's environment: STRONGSWAN_CONF pointing at the private strongswan.conf when a backend is pinned. */
+function pkiEnv(dir: string, opts: PkiOptions): NodeJS.ProcessEnv {
+  return opts.rsaBackend === undefined ? process.env : { ...process.env, STRONGSWAN_CONF: join(dir, "strongswan.conf") };
 }
 
 /** A pki result that can send a new PKCSReq with the same key (same transactionID). */
@@ -67,6 +113,7 @@ export async function enrollPki(url: string, opts: PkiOptions): Promise<PkiResul
   log += `$ pki --scepca --url ${url}\n${dropPluginNoise(scepca.stdout + scepca.stderr)}\n[harness] exit ${scepca.code}\n`;
   const ca = await chooseCaFiles(url, dir);
   log += ca.note;
+  log += (await writePluginConf(dir, opts.rsaBackend)) ?? "";
 
   let keyPem = opts.keyPem;
   if (keyPem === undefined) {
@@ -98,6 +145,7 @@ async function attempt(
   args.push("--cacert-enc", ca.enc, "--cacert-sig", ca.sig);
   for (const c of ca.cas) args.push("--cacert", c);
   args.push("--cipher", opts.cipher, "--digest", opts.digest);
+  if (opts.rsaPadding !== undefined) args.push("--rsa-padding", opts.rsaPadding);
   args.push("--interval", String(opts.interval ?? 5), "--maxpolltime", String(maxPoll), "--outform", "pem");
   const shown = [...args];
   if (opts.challenge !== undefined) {
@@ -105,7 +153,7 @@ async function attempt(
     shown.push("--password", "***");
   }
   const limit = timeoutMs ?? (maxPoll + 30) * 1_000;
-  const r = await run("pki", args, { timeoutMs: limit });
+  const r = await run("pki", args, { timeoutMs: limit, env: pkiEnv(dir, opts) });
   await writeFile(join(dir, "cert.pem"), r.stdout);
   const keyPem = await readOrEmpty(join(dir, "key.pem"));
   const picked = pickCert(r.stdout, keyPem);
