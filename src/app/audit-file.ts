@@ -15,10 +15,11 @@
  */
 import { mkdir, open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
+import { SECRET_MODE, syncDir } from "../fsutil/secret-file.js";
 import type { AuditSink } from "../store/index.js";
 
 /** Mode of the audit file. */
-export const AUDIT_FILE_MODE = 0o600;
+export const AUDIT_FILE_MODE = SECRET_MODE;
 
 /** The name of the audit file in dataDir when `audit.file` is not set. */
 export const DEFAULT_AUDIT_FILE = "audit.jsonl";
@@ -73,14 +74,3 @@ async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
   }
 }
 
-/** Makes a new file's directory entry durable too. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse fsync on a directory; the data itself is synced.
-  } finally {
-    await handle.close();
-  }
-}

@@ -69,8 +69,8 @@ async function publish(tmp: string, file: string, exclusive: boolean): Promise<b
   }
 }
 
-/** Flushes a directory entry change (the rename or link) to disk. */
-async function syncDir(dir: string): Promise<void> {
+/** Flushes a directory entry change (a rename, a link, a new file) to disk. */
+export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, "r");
   try {
     await handle.sync();
