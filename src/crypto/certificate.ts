@@ -6,7 +6,8 @@ import { createHash, type KeyObject } from "node:crypto";
 import { publicKeyFromSpki } from "./public-key.js";
 import { bitString, children, contents, expectChildren, expectTag, oidValue, parseDer, raw, Tag, timeValue, type Tlv } from "./der.js";
 import { DerError } from "./errors.js";
-import { formatName, nameAttributes, type NameAttribute } from "./name.js";
+import { expectAlgorithm, expectSpki, expectTbsTail, expectVersion } from "./der-shape.js";
+import { expectName, formatName, nameAttributes, type NameAttribute } from "./name.js";
 import { Oid } from "./oids.js";
 
 export interface Extension {
@@ -58,9 +59,13 @@ function parseExtensions(tlv: Tlv | undefined): Map<string, Extension> {
   const [exts] = children(tlv);
   for (const ext of expectChildren(exts, Tag.SEQUENCE, "Extensions")) {
     const kids = expectChildren(ext, Tag.SEQUENCE, "Extension", 2);
-    const critical = kids.length === 3 && kids[1]!.tag === Tag.BOOLEAN && contents(kids[1]!)[0] !== 0;
+    if (kids.length > 3) throw new DerError(`Extension: more than 3 elements`);
+    const critical = kids.length === 3 && contents(expectTag(kids[1], Tag.BOOLEAN, "critical"))[0] !== 0;
     const value = contents(expectTag(kids[kids.length - 1], Tag.OCTET_STRING, "extnValue"));
-    map.set(oidValue(kids[0]!), { critical, value });
+    const id = oidValue(kids[0]!);
+    // RFC 5280 §4.2: one instance of an extension at most; the map kept the last one silently (issue 12, fuzz-duplicate-extension).
+    if (map.has(id)) throw new DerError(`duplicate extension ${id}`);
+    map.set(id, { critical, value });
   }
   return map;
 }
@@ -102,16 +107,21 @@ function serialToHex(serial: Uint8Array): string {
 /** Parses a DER certificate; throws DerError when it is not one. */
 export function parseCertificate(der: Uint8Array): Certificate {
   const root = parseDer(der);
-  const [tbsTlv] = expectChildren(root, Tag.SEQUENCE, "Certificate", 3);
+  const [tbsTlv, sigAlg, sigValue, ...extra] = expectChildren(root, Tag.SEQUENCE, "Certificate", 3);
+  // The outer signature fields are checked too (issue 12, fuzz-cert-outer-fields): pkijs refused what we took.
+  expectAlgorithm(sigAlg, "signatureAlgorithm");
+  expectTag(sigValue, Tag.BIT_STRING, "signatureValue");
+  if (extra.length) throw new DerError("Certificate: more than 3 elements");
   const tbsKids = expectChildren(tbsTlv, Tag.SEQUENCE, "TBSCertificate", 6);
-  let i = tbsKids[0]!.tag === 0xa0 ? 1 : 0;
+  let i = 0;
+  if (tbsKids[0]!.tag === 0xa0) expectVersion(tbsKids[i++], "TBSCertificate", true);
   const serialTlv = expectTag(tbsKids[i++], Tag.INTEGER, "serialNumber");
-  i++; // signature AlgorithmIdentifier
-  const issuerTlv = expectTag(tbsKids[i++], Tag.SEQUENCE, "issuer");
+  expectAlgorithm(tbsKids[i++], "signature");
+  const issuerTlv = expectName(tbsKids[i++], "issuer");
   const [nb, na] = expectChildren(tbsKids[i++], Tag.SEQUENCE, "validity", 2);
-  const subjectTlv = expectTag(tbsKids[i++], Tag.SEQUENCE, "subject");
-  const spkiTlv = expectTag(tbsKids[i++], Tag.SEQUENCE, "subjectPublicKeyInfo");
-  const extensions = parseExtensions(tbsKids.slice(i).find((t) => t.tag === 0xa3));
+  const subjectTlv = expectName(tbsKids[i++], "subject");
+  const spkiTlv = expectSpki(tbsKids[i++], "subjectPublicKeyInfo");
+  const extensions = parseExtensions(expectTbsTail(tbsKids.slice(i)));
   const ku = extensions.get(Oid.keyUsage);
   const issuer = raw(issuerTlv);
   const subject = raw(subjectTlv);

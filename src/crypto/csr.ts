@@ -7,6 +7,7 @@ import { Digests, signatureOid, type DigestName } from "./algorithms.js";
 import { algorithmId, bitString, children, contents, ctx, derNull, expectChildren, expectTag, int, oid, oidValue, parseDer, printable, raw, seq, setOf, stringValue, Tag, utf8 } from "./der.js";
 import { CryptoError, DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
 import { encodeExtension, parseExtensionList, type ExtensionSpec } from "./extensions.js";
+import { expectSpki, expectVersion } from "./der-shape.js";
 import { describeKey, type KeyDescription } from "./keys.js";
 import { commonName, formatName, nameAttributes, type NameAttribute } from "./name.js";
 import { Oid } from "./oids.js";
@@ -43,9 +44,10 @@ export interface Csr {
 /** Parses a DER PKCS#10 request; throws DerError when malformed. */
 export function parseCsr(der: Uint8Array): Csr {
   const [infoTlv, algTlv, sigTlv] = expectChildren(parseDer(der), Tag.SEQUENCE, "CertificationRequest", 3);
-  const [, subjectTlv, spkiTlv, attrsTlv] = expectChildren(infoTlv, Tag.SEQUENCE, "CertificationRequestInfo", 3);
+  const [versionTlv, subjectTlv, spkiTlv, attrsTlv] = expectChildren(infoTlv, Tag.SEQUENCE, "CertificationRequestInfo", 3);
+  expectVersion(versionTlv, "CertificationRequestInfo");
   expectTag(subjectTlv, Tag.SEQUENCE, "subject");
-  expectTag(spkiTlv, Tag.SEQUENCE, "subjectPKInfo");
+  expectSpki(spkiTlv, "subjectPKInfo");
   let challengePassword: string | undefined;
   let extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
   if (attrsTlv) {

@@ -126,45 +126,60 @@ export function expectChildren(tlv: Tlv | undefined, tag: number, what: string, 
 /**
  * The value of an OCTET STRING, joining BER constructed segments
  * (NOTE(client): micromdm scepclient sends encryptedContent as a constructed [0]).
+ * Each segment is itself an OCTET STRING (X.690 §8.7.3.2); any other element
+ * used to count as an empty segment (issue 12, fuzz-shape-fields).
  */
 export function octetValue(tlv: Tlv): Uint8Array {
   if ((tlv.tag & 0x20) === 0) return contents(tlv);
-  return Buffer.concat(children(tlv).map(octetValue));
+  return Buffer.concat(children(tlv).map((s) => octetValue(s.tag === 0x24 ? s : expectTag(s, Tag.OCTET_STRING, "OCTET STRING segment"))));
 }
 
 const oidCache = new Map<string, string>();
 
-/** Decodes an OBJECT IDENTIFIER to dotted form. */
+/**
+ * Decodes an OBJECT IDENTIFIER to dotted form. Arcs are exact at any size:
+ * (issue 12, fuzz-oid-huge-arc) a float accumulator printed arcs past 2^53
+ * rounded or as "1e+21", so distinct OIDs decoded to the same string.
+ */
 export function oidValue(tlv: Tlv): string {
   const bytes = contents(expectTag(tlv, Tag.OID, "object identifier"));
   const key = Buffer.from(bytes).toString("latin1");
   const hit = oidCache.get(key);
   if (hit) return hit;
   if (bytes.length === 0) throw new DerError("empty object identifier");
-  const arcs: number[] = [];
-  let value = 0;
+  const arcs: bigint[] = [];
+  let value = 0n;
+  let fresh = true;
   for (const b of bytes) {
-    if (value === 0 && b === 0x80) throw new DerError("object identifier arc with a leading 0x80 octet");
-    value = value * 128 + (b & 0x7f);
-    if ((b & 0x80) === 0) {
+    if (fresh && b === 0x80) throw new DerError("object identifier arc with a leading 0x80 octet");
+    value = (value << 7n) | BigInt(b & 0x7f);
+    fresh = (b & 0x80) === 0;
+    if (fresh) {
       arcs.push(value);
-      value = 0;
+      value = 0n;
     }
   }
   if ((bytes[bytes.length - 1]! & 0x80) !== 0) throw new DerError("truncated object identifier");
   const head = arcs.shift()!;
-  const firstArc = head < 80 ? Math.floor(head / 40) : 2;
-  const dotted = [firstArc, head - firstArc * 40, ...arcs].join(".");
+  const firstArc = head < 80n ? head / 40n : 2n;
+  const dotted = [firstArc, head - firstArc * 40n, ...arcs].join(".");
   if (oidCache.size < 4096) oidCache.set(key, dotted);
   return dotted;
 }
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Decodes a string type (Printable, UTF8, IA5, T61 as latin1, BMP). */
 export function stringValue(tlv: Tlv): string {
   const bytes = contents(tlv);
   switch (tlv.tag) {
     case Tag.UTF8_STRING:
-      return Buffer.from(bytes).toString("utf8");
+      // Not valid UTF-8 is refused (issue 12, fuzz-utf8-invalid): it used to decode to U+FFFD, another string than the one sent.
+      try {
+        return utf8Decoder.decode(bytes);
+      } catch {
+        throw new DerError("UTF8String is not valid UTF-8");
+      }
     case Tag.BMP_STRING:
       if (bytes.length % 2 !== 0) throw new DerError("BMPString of odd length");
       return Buffer.from(bytes).swap16().toString("utf16le");
@@ -177,15 +192,22 @@ export function stringValue(tlv: Tlv): string {
   }
 }
 
-/** Decodes UTCTime / GeneralizedTime (the forms X.509 and CMS use: Z suffix). */
+/**
+ * Decodes UTCTime / GeneralizedTime (the forms X.509 and CMS use: Z suffix).
+ * UTCTime has a 2-digit year, GeneralizedTime a 4-digit one, and each field
+ * its range (RFC 5280 §4.1.2.5.1-2): a GeneralizedTime "261203..." used to
+ * read as year 26, a month 26 to roll over into the next years (issue 12, fuzz-time-year-digits).
+ */
 export function timeValue(tlv: Tlv): Date {
   const s = Buffer.from(contents(tlv)).toString("latin1");
-  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?Z$/.exec(s);
-  if (!m) throw new DerError(`bad time value "${s}"`);
+  const kind = tlv.tag === Tag.UTC_TIME ? "UTCTime" : tlv.tag === Tag.GENERALIZED_TIME ? "GeneralizedTime" : undefined;
+  if (!kind) throw new DerError("expected a time");
+  const m = (kind === "UTCTime" ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?Z$/ : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?Z$/).exec(s);
+  const [month, day, hour, minute, second] = [m?.[2], m?.[3], m?.[4], m?.[5], m?.[6] ?? "0"].map(Number) as [number, number, number, number, number];
+  if (!m || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) throw new DerError(`bad ${kind} value "${s}"`);
   let year = Number(m[1]);
-  if (tlv.tag === Tag.UTC_TIME) year += year < 50 ? 2000 : 1900;
-  else if (tlv.tag !== Tag.GENERALIZED_TIME) throw new DerError("expected a time");
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
+  if (kind === "UTCTime") year += year < 50 ? 2000 : 1900;
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second));
 }
 
 /** Decodes a small non-negative INTEGER. */

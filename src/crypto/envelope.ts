@@ -12,9 +12,11 @@ import {
   algorithmId, children, contents, ctx, ctxPrim, derNull, expectChildren, expectTag, int, intRaw, octetValue, octets, oid, oidValue, raw, retag,
   parseDer, seq, setOf, Tag, type Tlv,
 } from "./der.js";
+import { expectAlgorithm, expectVersion } from "./der-shape.js";
 import { DerError, NoRecipientError, UnsupportedAlgorithmError } from "./errors.js";
 import { agreeAndUnwrap, agreeAndWrap, KARI_VERSION } from "./key-agreement.js";
 import { unwrapOaep, unwrapPkcs1, wrapOaep, wrapPkcs1 } from "./key-transport.js";
+import { expectName } from "./name.js";
 import { Oid } from "./oids.js";
 import { inThreadKeyOps, type PrivateKeyOps } from "./private-key-ops.js";
 
@@ -51,7 +53,7 @@ export interface OpenedEnvelope {
 function parseRid(t: Tlv): RecipientId {
   if (t.tag === 0x80) return { ski: contents(t) };
   const [issuer, serial] = expectChildren(t, Tag.SEQUENCE, "IssuerAndSerialNumber", 2);
-  return { issuer: raw(issuer!), serial: contents(expectTag(serial, Tag.INTEGER, "serialNumber")) };
+  return { issuer: raw(expectName(issuer, "issuer")), serial: contents(expectTag(serial, Tag.INTEGER, "serialNumber")) };
 }
 
 function parseKari(t: Tlv): RecipientInfo {
@@ -75,15 +77,24 @@ export function parseEnvelope(der: Uint8Array): ParsedEnvelope {
   const { contentType, content } = parseContentInfo(der);
   if (contentType !== Oid.envelopedData) throw new DerError(`expected envelopedData, got content type ${contentType}`);
   const kids = expectChildren(content, Tag.SEQUENCE, "EnvelopedData", 3);
+  expectVersion(kids[0], "EnvelopedData");
   let i = 1;
   if (kids[i]?.tag === 0xa0) i++; // originatorInfo
   const recipients = expectChildren(kids[i++], Tag.SET, "RecipientInfos", 1).map((ri): RecipientInfo => {
     if (ri.tag === 0xa1) return parseKari(ri);
-    if (ri.tag !== Tag.SEQUENCE) return { kind: "other" };
-    const [, rid, alg, ek] = expectChildren(ri, Tag.SEQUENCE, "KeyTransRecipientInfo", 4);
+    // RecipientInfo is a CHOICE (RFC 5652 §6.2): kekri [2], pwri [3] and ori [4] are "other"; any other tag is no RecipientInfo (issue 12, fuzz-shape-fields).
+    if (ri.tag === 0xa2 || ri.tag === 0xa3 || ri.tag === 0xa4) return { kind: "other" };
+    const [version, rid, alg, ek] = expectChildren(ri, Tag.SEQUENCE, "KeyTransRecipientInfo", 4);
+    expectVersion(version, "KeyTransRecipientInfo");
+    expectAlgorithm(alg, "keyEncryptionAlgorithm");
     return { kind: "ktri", rid: parseRid(rid!), keyEncryption: alg!, encryptedKey: octetValue(expectTag(ek, Tag.OCTET_STRING, "encryptedKey")) };
   });
-  const [, algTlv, encrypted] = expectChildren(kids[i], Tag.SEQUENCE, "EncryptedContentInfo", 2);
+  const tail = kids.slice(i + 1);
+  // RFC 5652 §6.1: only unprotectedAttrs [1] may follow encryptedContentInfo; other elements were skipped unread (issue 12).
+  if (tail.length > 1 || (tail[0] && tail[0].tag !== 0xa1)) throw new DerError("EnvelopedData: unexpected element after encryptedContentInfo");
+  const [contentTypeTlv, algTlv, encrypted] = expectChildren(kids[i], Tag.SEQUENCE, "EncryptedContentInfo", 2);
+  oidValue(contentTypeTlv!);
+  expectAlgorithm(algTlv, "contentEncryptionAlgorithm");
   const [cipherOidTlv, params] = expectChildren(algTlv, Tag.SEQUENCE, "contentEncryptionAlgorithm", 1);
   if (!encrypted || (encrypted.tag & 0xdf) !== 0x80) throw new DerError("EncryptedContentInfo has no encryptedContent");
   return {

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
-import { bool, children, contents, ctxPrim, expectChildren, oid, oidValue, octets, parseDer, raw, seq, Tag, type Tlv } from "./der.js";
+import { bool, children, contents, ctxPrim, expectChildren, expectTag, oid, oidValue, octets, parseDer, raw, seq, Tag, type Tlv } from "./der.js";
 import { DerError } from "./errors.js";
 
 /** An extension to encode: its OID, criticality and the DER of its value. */
@@ -89,7 +89,8 @@ export function subjectAltName(names: AltNames): Uint8Array {
 
 /** Reads a subjectAltName value into "DNS:…", "IP:…", "email:…", "URI:…" strings. */
 export function parseSubjectAltName(value: Uint8Array): string[] {
-  return children(parseDer(value)).map((gn: Tlv) => {
+  // GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (RFC 5280 §4.2.1.6); any constructed element used to do (issue 12).
+  return expectChildren(parseDer(value), Tag.SEQUENCE, "subjectAltName").map((gn: Tlv) => {
     const text = Buffer.from(contents(gn)).toString("latin1");
     switch (gn.tag) {
       case 0x81:
@@ -108,13 +109,22 @@ export function parseSubjectAltName(value: Uint8Array): string[] {
   });
 }
 
-/** Extensions (a SEQUENCE of Extension) to a map of OID → {critical, value}. */
+/**
+ * Extensions (a SEQUENCE of Extension) to a map of OID → {critical, value}.
+ * An OID that occurs twice is refused (RFC 5280 §4.2: "MUST NOT include more
+ * than one instance of a particular extension"); the map used to keep the
+ * last one silently, so two readers of the same bytes could act on different
+ * values (issue 12, fuzz-duplicate-extension).
+ */
 export function parseExtensionList(der: Uint8Array): Map<string, { critical: boolean; value: Uint8Array }> {
   const map = new Map<string, { critical: boolean; value: Uint8Array }>();
   for (const ext of expectChildren(parseDer(der), Tag.SEQUENCE, "Extensions")) {
     const kids = expectChildren(ext, Tag.SEQUENCE, "Extension", 2);
-    const critical = kids.length === 3 && contents(kids[1]!)[0] !== 0;
-    map.set(oidValue(kids[0]!), { critical, value: contents(kids[kids.length - 1]!) });
+    if (kids.length > 3) throw new DerError(`Extension: more than 3 elements`);
+    const critical = kids.length === 3 && contents(expectTag(kids[1], Tag.BOOLEAN, "critical"))[0] !== 0;
+    const id = oidValue(kids[0]!);
+    if (map.has(id)) throw new DerError(`duplicate extension ${id}`);
+    map.set(id, { critical, value: contents(expectTag(kids[kids.length - 1], Tag.OCTET_STRING, "extnValue")) });
   }
   return map;
 }

@@ -2,7 +2,7 @@
  * X.501 Names (RFC 5280 §4.1.2.4): parse to attribute lists, format for people,
  * and build from "CN=..., O=..." strings.
  */
-import { children, expectChildren, oidValue, printable, raw, seq, setOf, stringValue, Tag, utf8, type Tlv, oid, parseDer, ia5 } from "./der.js";
+import { children, expectChildren, expectTag, oidValue, printable, raw, seq, setOf, stringValue, Tag, utf8, type Tlv, oid, parseDer, ia5 } from "./der.js";
 import { DerError } from "./errors.js";
 
 export interface NameAttribute {
@@ -36,7 +36,9 @@ export function nameAttributes(name: Tlv): NameAttribute[] {
   const out: NameAttribute[] = [];
   for (const rdn of expectChildren(name, Tag.SEQUENCE, "Name")) {
     for (const atv of expectChildren(rdn, Tag.SET, "RelativeDistinguishedName", 1)) {
-      const [type, value] = expectChildren(atv, Tag.SEQUENCE, "AttributeTypeAndValue", 2);
+      const [type, value, ...extra] = expectChildren(atv, Tag.SEQUENCE, "AttributeTypeAndValue", 2);
+      // X.501: SEQUENCE { type, value }, nothing more; extra elements were skipped unread (issue 12).
+      if (extra.length) throw new DerError("AttributeTypeAndValue: more than 2 elements");
       const o = oidValue(type!);
       let text: string;
       try {
@@ -48,6 +50,16 @@ export function nameAttributes(name: Tlv): NameAttribute[] {
     }
   }
   return out;
+}
+
+/**
+ * Checks that `tlv` is a Name (RFC 5280 §4.1.2.4) and returns it. For the
+ * Names carried on as raw bytes (certificate issuer and subject, the issuer
+ * of an IssuerAndSerialNumber), which were not looked inside before (issue 12, fuzz-shape-fields).
+ */
+export function expectName(tlv: Tlv | undefined, what: string): Tlv {
+  nameAttributes(expectTag(tlv, Tag.SEQUENCE, what));
+  return tlv!;
 }
 
 /** Parses DER Name bytes. */

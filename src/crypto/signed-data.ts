@@ -10,7 +10,9 @@ import {
   algorithmId, children, contents, ctx, derNull, expectChildren, expectTag, int, intRaw, octetValue, octets, oid, oidValue, raw, retag, seq, setOf, Tag,
   time, type Tlv,
 } from "./der.js";
+import { expectAlgorithm, expectVersion } from "./der-shape.js";
 import { DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
+import { expectName } from "./name.js";
 import { Oid } from "./oids.js";
 import type { PrivateKeyOps } from "./private-key-ops.js";
 import { signatureCheck } from "./verify-signature.js";
@@ -40,28 +42,39 @@ export interface ParsedSignedData {
 
 function parseSignerInfo(t: Tlv): SignerInfo {
   const kids = expectChildren(t, Tag.SEQUENCE, "SignerInfo", 5);
+  expectVersion(kids[0], "SignerInfo");
   const sidTlv = kids[1]!;
   const sid =
     sidTlv.tag === 0x80
       ? { ski: contents(sidTlv) }
       : (() => {
           const [issuer, serial] = expectChildren(sidTlv, Tag.SEQUENCE, "IssuerAndSerialNumber", 2);
-          return { issuer: raw(issuer!), serial: contents(expectTag(serial, Tag.INTEGER, "serialNumber")) };
+          return { issuer: raw(expectName(issuer, "issuer")), serial: contents(expectTag(serial, Tag.INTEGER, "serialNumber")) };
         })();
-  const [digestOidTlv] = expectChildren(kids[2], Tag.SEQUENCE, "digestAlgorithm", 1);
+  const digestOid = expectAlgorithm(kids[2], "digestAlgorithm");
   let i = 3;
   let signedAttrs: Uint8Array | undefined;
   const attributes = new Map<string, Tlv[]>();
   if (kids[i]?.tag === 0xa0) {
     signedAttrs = raw(kids[i]!);
-    for (const attr of children(kids[i++]!)) {
+    // RFC 5652 §5.3: SignedAttributes ::= SET SIZE (1..MAX) OF Attribute; an empty one was taken (issue 12).
+    for (const attr of expectChildren(kids[i++]!, 0xa0, "signedAttrs", 1)) {
       const [type, values] = expectChildren(attr, Tag.SEQUENCE, "Attribute", 2);
       attributes.set(oidValue(type!), expectChildren(values, Tag.SET, "AttributeValues"));
     }
   }
-  const [sigOid, sigParams] = expectChildren(kids[i++], Tag.SEQUENCE, "signatureAlgorithm", 1);
+  const sigOid = expectAlgorithm(kids[i], "signatureAlgorithm");
+  const [, sigParams] = children(kids[i++]!);
   const signature = octetValue(expectTag(kids[i], Tag.OCTET_STRING, "signature"));
-  return { sid, digestOid: oidValue(digestOidTlv!), signedAttrs, attributes, signatureOid: oidValue(sigOid!), signatureParams: sigParams && raw(sigParams), signature };
+  return { sid, digestOid, signedAttrs, attributes, signatureOid: sigOid, signatureParams: sigParams && raw(sigParams), signature };
+}
+
+/** The SEQUENCE elements of a SET OF CHOICE; `others` are the tags of the alternatives that are skipped. */
+function choices(set: Tlv, others: readonly number[], what: string): Tlv[] {
+  const kids = children(set);
+  const bad = kids.find((c) => c.tag !== Tag.SEQUENCE && !others.includes(c.tag));
+  if (bad) throw new DerError(`${what}: unexpected element 0x${bad.tag.toString(16)}`);
+  return kids.filter((c) => c.tag === Tag.SEQUENCE);
 }
 
 /** Parses ContentInfo(signedData); throws DerError when malformed. */
@@ -69,17 +82,21 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
   const { contentType, content } = parseContentInfo(der);
   if (contentType !== Oid.signedData) throw new DerError(`expected signedData, got content type ${contentType}`);
   const kids = expectChildren(content, Tag.SEQUENCE, "SignedData", 4);
+  expectVersion(kids[0], "SignedData");
+  for (const d of expectChildren(kids[1], Tag.SET, "digestAlgorithms")) expectAlgorithm(d, "digestAlgorithms");
   const [eType, eContent] = expectChildren(kids[2], Tag.SEQUENCE, "EncapsulatedContentInfo", 1);
   let i = 3;
   const certificates: Uint8Array[] = [];
-  if (kids[i]?.tag === 0xa0) for (const c of children(kids[i++]!)) if (c.tag === Tag.SEQUENCE) certificates.push(raw(c));
+  // The other CHOICEs (RFC 5652 §10.2.2 CertificateChoices [0]..[3], §10.2.1 RevocationInfoChoice [1]) are skipped; any other element is refused (issue 12).
+  if (kids[i]?.tag === 0xa0) for (const c of choices(kids[i++]!, [0xa0, 0xa1, 0xa2, 0xa3], "CertificateChoices")) certificates.push(raw(c));
   const crls: Uint8Array[] = [];
-  if (kids[i]?.tag === 0xa1) for (const c of children(kids[i++]!)) if (c.tag === Tag.SEQUENCE) crls.push(raw(c));
+  if (kids[i]?.tag === 0xa1) for (const c of choices(kids[i++]!, [0xa1], "RevocationInfoChoice")) crls.push(raw(c));
   const signers = expectChildren(kids[i], Tag.SET, "SignerInfos").map(parseSignerInfo);
   const [eContentValue] = eContent ? expectChildren(eContent, 0xa0, "eContent", 1) : [];
   return {
     contentType: oidValue(eType!),
-    content: eContentValue ? octetValue(eContentValue) : undefined,
+    // eContent is an OCTET STRING, primitive or (BER) constructed: octetValue alone took any primitive (issue 12, fuzz-shape-fields).
+    content: eContentValue ? octetValue(expectTag(eContentValue, eContentValue.tag === 0x24 ? 0x24 : Tag.OCTET_STRING, "eContent")) : undefined,
     certificates,
     crls,
     signers,
