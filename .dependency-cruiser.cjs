@@ -160,6 +160,17 @@ module.exports = {
       to: { pathNot: "^src/", path: [npm("ioredis"), npmModule("ioredis")] },
     },
 
+    // Protects: metrics are defined in one place (src/observability/metrics.ts);
+    // the use-cases and adapters record through decorators and sources wired
+    // by app/, never through prom-client itself (DESIGN.md: arrows point one way).
+    {
+      name: "only-observability-imports-prom-client",
+      severity: "error",
+      comment: "Only src/observability may import prom-client.",
+      from: { pathNot: "^src/observability/" },
+      to: { pathNot: "^src/", path: [npm("prom-client"), npmModule("prom-client")] },
+    },
+
     // Protects: a mistyped path or a .js suffix that does not map to a .ts
     // file would otherwise silently escape every rule above.
     {

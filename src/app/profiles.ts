@@ -3,7 +3,7 @@ import path from "node:path";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
-import type { Config, ProfileConfig, UpstreamConfig } from "../config/index.js";
+import { approvalOf, CHALLENGE_WEBHOOK_TIMEOUT_MS, type Config, type ProfileConfig, type UpstreamConfig } from "../config/index.js";
 import type { PrivateKeyOps } from "../crypto/index.js";
 import { ProfilePolicy, type ProfilePolicyOptions } from "../policy/profile-policy.js";
 import type { Profile } from "../ra/profile.js";
@@ -30,6 +30,8 @@ function challengeOf(name: string, cfg: ProfileConfig, deps: ProfileDeps): Profi
     case "otp":
       if (!deps.otp) throw new Error(`profile "${name}": challenge mode otp needs the one-time password store`);
       return { mode: "otp", store: deps.otp };
+    case "webhook":
+      return { mode: "webhook", url: cfg.challenge.url!, secret: cfg.challenge.secret!, timeoutMs: cfg.challenge.timeout ?? CHALLENGE_WEBHOOK_TIMEOUT_MS, onError: cfg.challenge.onError ?? "fail" };
     default:
       return { mode: "none" };
   }
@@ -103,7 +105,7 @@ async function buildProfile(config: Config, name: string, cfg: ProfileConfig, de
   const { loaded, upstream } = await identityAndCa(config, name, cfg, deps);
   for (const warning of loaded.warnings) deps.logger.warn({ profile: name }, warning);
   const policy = new ProfilePolicy({
-    approval: cfg.approval,
+    approval: approvalOf(cfg.approval).mode,
     challenge: challengeOf(name, cfg, deps),
     rules: {
       rsaMinBits: cfg.rules.rsaMinBits,
@@ -120,6 +122,7 @@ async function buildProfile(config: Config, name: string, cfg: ProfileConfig, de
     keyOps: deps.keyOps,
     settings: {
       syncWaitMs: cfg.syncWaitMs,
+      approvals: approvalOf(cfg.approval).approvals,
       replayWindowMs: config.replayWindow,
       resendWindowMs: cfg.resendWindow,
       crypto: cfg.crypto,

@@ -5,11 +5,13 @@
 import type { LoadedConfig } from "../config/index.js";
 import { inThreadKeyOps, threadedKeyOps } from "../crypto/index.js";
 import { createLogger, type AppLogger } from "../observability/logger.js";
+import type { ScepgateMetrics } from "../observability/metrics.js";
 import type { Profile } from "../ra/profile.js";
 import type { Clock, ForwardQueue } from "../ra/ports.js";
 import { Operator } from "../ra/operator.js";
 import { RaScepService } from "../ra/scep-service.js";
 import { RedisOneTimePasswords, RedisTransactionStore } from "../store/index.js";
+import { meterUpstreams, plugMetricSources } from "./metrics-wiring.js";
 import { buildProfiles } from "./profiles.js";
 import { openRedis, type RedisHandle } from "./redis.js";
 import { createForwardQueue } from "./workers.js";
@@ -27,6 +29,8 @@ export interface Runtime {
   /** Hands approved requests of remote-CA profiles to the forward workers; undefined when every profile is inline. */
   queue: ForwardQueue | undefined;
   operator: Operator;
+  /** The process's metrics (RuntimeOptions.metrics): remote upstreams are metered and the scrape-time sources plugged in. */
+  metrics?: ScepgateMetrics;
   close(): Promise<void>;
 }
 
@@ -41,13 +45,15 @@ export function createOperator(rt: Pick<Runtime, "store" | "clock" | "logger" | 
 export interface RuntimeOptions {
   /** Run private-key operations on worker threads (the SCEP front: uses every core). */
   threadedKeys?: boolean;
+  /** Metrics to record to (serve, worker); absent: none (the operator commands). */
+  metrics?: ScepgateMetrics;
   /** Time source of the RA (default: the system clock); tests move it. */
   clock?: Clock;
 }
 
 export async function createRuntime(
   loaded: LoadedConfig,
-  logger = createLogger({ level: loaded.config.log.level }),
+  logger = createLogger({ level: loaded.config.log.level, format: loaded.config.log.format }),
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   const config = loaded.config;
@@ -57,8 +63,10 @@ export async function createRuntime(
   try {
     const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock });
     const otp = new RedisOneTimePasswords({ redis: redis.redis, prefix: config.redis.keyPrefix });
-    const profiles = await buildProfiles(config, { clock, logger, otp, keyOps });
+    const built = await buildProfiles(config, { clock, logger, otp, keyOps });
+    const profiles = opts.metrics ? meterUpstreams(built, opts.metrics) : built;
     const queue = await createForwardQueue({ loaded, profiles, redis, logger });
+    if (opts.metrics) plugMetricSources(opts.metrics, { config, redis: redis.redis, profiles, queue });
     const service = new RaScepService({ store, clock, logger, queue }, profiles);
     const operator = createOperator({ store, clock, logger, otp, profiles }, queue);
     return {
@@ -72,6 +80,7 @@ export async function createRuntime(
       service,
       queue,
       operator,
+      metrics: opts.metrics,
       close: async () => {
         await queue?.close();
         await store.close();

@@ -2,6 +2,9 @@
 import { createAdminApp, createAdminUiApp, createEdgeApp, startHttpServer, type HttpServer } from "../edge/index.js";
 import { unredactedChild } from "../observability/logger.js";
 import { pingRedis } from "../store/index.js";
+import { MeteredScepService } from "./metered-scep-service.js";
+import { retentionMetrics } from "./metrics-wiring.js";
+import { approvalsByProfile, operatorAccounts, sessionKeyOf } from "./admin-operators.js";
 import type { Runtime } from "./runtime.js";
 import { startWorkers, type WorkersHandle } from "./workers.js";
 
@@ -13,16 +16,19 @@ export interface Serving {
 
 export async function serve(rt: Runtime, opts: { workers: boolean } = { workers: true }): Promise<Serving> {
   const { config } = rt.loaded;
+  const metrics = rt.metrics;
+  const admin = await adminApp(rt);
   const app = createEdgeApp({
-    scep: rt.service,
+    scep: metrics ? new MeteredScepService(rt.service, metrics) : rt.service,
     bodyLimitBytes: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
     logger: rt.logger,
     accessLogger: unredactedChild(rt.logger),
     ready: () => pingRedis(rt.redis.redis),
-    admin: config.admin.token ? adminApp(rt, config.admin.token) : undefined,
+    metrics: metrics ? () => metrics.text() : undefined,
+    admin,
   });
-  const workers: WorkersHandle | undefined = opts.workers ? await startWorkers(rt) : undefined;
+  const workers: WorkersHandle | undefined = opts.workers ? await startWorkers(rt, retentionMetrics(metrics)) : undefined;
   let server: HttpServer;
   try {
     server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port });
@@ -36,6 +42,9 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
     { url, profiles: rt.profiles.map((p) => p.name), redis: config.redis.url ? "configured" : rt.redis.url, config: rt.loaded.source },
     "scepgate listening",
   );
+  if (!admin && rt.loaded.source === "defaults") {
+    rt.logger.info({}, `the operator page is off: set admin.token (or SCEPGATE_ADMIN_TOKEN, 16+ characters) and open http://${host}:${server.port}/admin/ui`);
+  }
   return {
     server,
     url,
@@ -47,15 +56,19 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
   };
 }
 
-/** The admin API at /admin with the operator web page at /admin/ui (both behind `admin.token`). */
-function adminApp(rt: Runtime, token: string): ReturnType<typeof createAdminApp> {
+/** The admin API at /admin with the operator web page at /admin/ui (both behind `admin.token` / `admin.operators`); undefined when neither is set. */
+async function adminApp(rt: Runtime): Promise<ReturnType<typeof createAdminApp> | undefined> {
   const { config } = rt.loaded;
+  const accounts = operatorAccounts(config);
+  if (!accounts) return undefined;
   const ui = createAdminUiApp({
     operator: rt.operator,
-    token,
+    ...(await sessionKeyOf(rt)),
+    accounts,
+    approvals: approvalsByProfile(config),
     logger: rt.logger,
     trustProxy: config.http.trustProxy,
     profiles: rt.profiles.map((p) => p.name),
   });
-  return createAdminApp({ operator: rt.operator, token, logger: rt.logger, ui });
+  return createAdminApp({ operator: rt.operator, accounts, logger: rt.logger, ui });
 }

@@ -7,6 +7,9 @@
  * sweeps per interval.
  */
 import { loadConfig } from "../config/index.js";
+import type { HttpServer } from "../edge/index.js";
+import { ScepgateMetrics } from "../observability/metrics.js";
+import { retentionMetrics, startMetricsListener } from "./metrics-wiring.js";
 import { createRuntime } from "./runtime.js";
 import type { Logger } from "../ra/ports.js";
 import { runUntilSignal } from "./lifecycle.js";
@@ -22,12 +25,20 @@ export async function runForwardWorker(opts: { config?: string; exit?: boolean }
   let logger: Logger | undefined;
   return runUntilSignal(
     async () => {
-      const rt = await createRuntime(await loadConfig({ file: opts.config }));
+      const rt = await createRuntime(await loadConfig({ file: opts.config }), undefined, { metrics: new ScepgateMetrics() });
       logger = rt.logger;
       let workers: WorkersHandle;
+      let metricsServer: HttpServer | undefined; // `workers.metricsPort`: this process's /metrics
       try {
-        workers = await startWorkers(rt);
+        workers = await startWorkers(rt, retentionMetrics(rt.metrics));
       } catch (err) {
+        await rt.close();
+        throw err;
+      }
+      try {
+        metricsServer = await startMetricsListener(rt);
+      } catch (err) {
+        await workers.close();
         await rt.close();
         throw err;
       }
@@ -35,6 +46,7 @@ export async function runForwardWorker(opts: { config?: string; exit?: boolean }
       return {
         stop: () =>
           (stopping ??= (async () => {
+            await metricsServer?.close();
             await workers.close(); // waits for active jobs: none is lost or run twice
             await rt.close();
           })()),

@@ -20,6 +20,7 @@ import {
   connectRedis, startRetentionSweeper, StoreKeys, type RetentionPolicy, type RetentionSweeper, type RetentionSweeperOptions,
 } from "../store/index.js";
 import { AuditFile, DEFAULT_AUDIT_FILE } from "./audit-file.js";
+import { startNotifications, type NotifyExtra } from "./notifications.js";
 
 /** BullMQ (~25 MB) is loaded only by processes that forward to a remote CA. */
 const loadQueue = () => import("../queue/index.js");
@@ -50,6 +51,8 @@ export interface WorkersHandle {
 export type StartWorkersOptions = Pick<ForwardWorkersOptions, "timing" | "retryBackoff" | "reconcile" | "name"> & {
   /** The retention sweep (default: at start and every 10 minutes). `false`: none. */
   retention?: Pick<RetentionSweeperOptions, "intervalMs" | "batchSize" | "maxPerSweep" | "onSweep"> | false;
+  /** Timings of the notification workers (app/notifications.ts). */
+  notify?: NotifyExtra;
 };
 
 /** The remote-CA profiles with their upstream URL and maxConcurrent. */
@@ -93,12 +96,15 @@ export async function createForwardQueue(parts: QueueParts): Promise<BullForward
  * only inline profiles there are no forward workers, but the sweep runs.
  */
 export async function startWorkers(rt: WorkerParts, extra: StartWorkersOptions = {}): Promise<WorkersHandle> {
-  const { retention, ...forward } = extra;
+  const { retention, notify, ...forward } = extra;
   const sweep = retention === false ? undefined : startRetentionSweep(rt, retention);
   let forwarders: WorkersHandle | undefined;
+  let notifiers: WorkersHandle | undefined;
   try {
     forwarders = await startForwarders(rt, forward);
+    notifiers = await startNotifications(rt, notify);
   } catch (err) {
+    await forwarders?.close();
     await sweep?.close();
     throw err;
   }
@@ -106,6 +112,7 @@ export async function startWorkers(rt: WorkerParts, extra: StartWorkersOptions =
     retention: sweep?.sweeper,
     close: async () => {
       await forwarders?.close();
+      await notifiers?.close();
       await sweep?.close();
     },
   };

@@ -135,7 +135,7 @@ async function guarded(deps: CliDeps, done: Done, fn: () => Promise<void>): Prom
 
 async function openConfig(deps: CliDeps, file: string | undefined) {
   const loaded = await loadConfig({ file });
-  const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, deps.debug), destination: process.stderr });
+  const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, deps.debug), destination: process.stderr, format: loaded.config.log.format });
   return { loaded, logger };
 }
 

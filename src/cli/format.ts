@@ -112,5 +112,8 @@ export function decisionLine(tx: Transaction): string {
   if (tx.decidedBy) line += ` (by ${terminalSafe(tx.decidedBy)})`;
   if (tx.state === "issued" && tx.serial) line += `, serial ${tx.serial}, not after ${shortTime(tx.notAfter)}`;
   if ((tx.state === "rejected" || tx.state === "failed") && tx.reason) line += `: ${terminalSafe(tx.reason)}`;
+  if (tx.state === "pending_approval" && tx.approvals?.length) {
+    line += `, approved so far by ${tx.approvals.map((a) => terminalSafe(a.by)).join(", ")}; waiting for another operator`;
+  }
   return `${line}\n`;
 }

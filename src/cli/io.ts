@@ -46,7 +46,7 @@ export function processDeps(): CliDeps {
     err: (text) => void process.stderr.write(text),
     openSession: async (file) => {
       const loaded = await loadConfig({ file });
-      const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, debug), destination: process.stderr });
+      const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, debug), destination: process.stderr, format: loaded.config.log.format });
       return openOperatorSession(loaded, logger);
     },
     userName: osUserName,

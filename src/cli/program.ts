@@ -12,6 +12,7 @@ import { otpCommand } from "./otp-command.js";
 import { raCommand } from "./ra-command.js";
 import { requestsCommand } from "./requests-command.js";
 import { serveCommandSpec, workerCommandSpec } from "./serve-command.js";
+import { packageVersion } from "./version.js";
 
 /**
  * The program. `done(code)` is called by the commands that finish (the
@@ -20,6 +21,7 @@ import { serveCommandSpec, workerCommandSpec } from "./serve-command.js";
 export function createCli(deps: CliDeps, done: (code: ExitCode) => void): Command {
   const program = new Command("scepgate")
     .description("SCEP registration authority proxy (RFC 8894)")
+    .version(packageVersion(), "-V, --version", "print the version of scepgate and exit")
     .addHelpText("after", EXIT_CODES_HELP)
     .enablePositionalOptions() // `batch collect DIR --config F`: the options after `collect` are collect's
     .addCommand(serveCommandSpec())

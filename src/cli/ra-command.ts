@@ -30,7 +30,7 @@ function initCommand(deps: CliDeps, done: Done): Command {
     .option("--out <dir>", "write ra.crt and ra.key into DIR (e.g. to make a Kubernetes secret) instead of the configured paths")
     .action(async (opts: InitOptions) => {
       const loaded = await loadConfig({ file: opts.config });
-      const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, deps.debug), destination: process.stderr });
+      const logger = createLogger({ level: commandLogLevel(loaded.config.log.level, deps.debug), destination: process.stderr, format: loaded.config.log.format });
       const fingerprint = opts.fingerprint?.replace(/^sha256:/i, "").replace(/:/g, "").toLowerCase();
       const r = await initRaIdentity(loaded, { ...opts, caFingerprint: fingerprint, outDir: opts.out }, logger);
       for (const w of r.warnings) deps.err(`scepgate: warning: ${w}\n`);

@@ -5,6 +5,7 @@ import { createRuntime } from "../app/runtime.js";
 import { serve } from "../app/serve.js";
 import { runForwardWorker } from "../app/worker-process.js";
 import { loadConfig } from "../config/index.js";
+import { ScepgateMetrics } from "../observability/metrics.js";
 import type { Logger } from "../ra/ports.js";
 import { CONFIG_HELP } from "./command-kit.js";
 
@@ -17,7 +18,7 @@ async function serveCommand(opts: ServeOptions): Promise<void> {
   let logger: Logger | undefined;
   await runUntilSignal(
     async () => {
-      const rt = await createRuntime(await loadConfig({ file: opts.config }), undefined, { threadedKeys: true });
+      const rt = await createRuntime(await loadConfig({ file: opts.config }), undefined, { threadedKeys: true, metrics: new ScepgateMetrics() });
       logger = rt.logger;
       try {
         return await serve(rt, { workers: opts.workers });

@@ -6,10 +6,12 @@
  */
 export { loadConfig, DEFAULT_CONFIG_FILE, type LoadConfigOptions, type LoadedConfig } from "./load.js";
 export {
-  configSchema, profileSchema, PROFILE_NAME, LOG_LEVELS,
+  configSchema, profileSchema, PROFILE_NAME, LOG_LEVELS, LOG_FORMATS,
   type Config, type ConfigInput, type ProfileConfig, type RaConfig, type UpstreamConfig,
 } from "./schema.js";
+export { approvalOf, OPERATOR_NAME, OPERATOR_ROLES, TOKEN_OPERATOR, type OperatorConfig } from "./operators.js";
 export { ConfigError, type ConfigErrorDetails } from "./errors.js";
 export { parseDuration, tryParseDuration } from "./duration.js";
 export { redactConfig, isSecretPath, REDACTED } from "./redact.js";
 export { envVarName, resolveEnvVar, ENV_PREFIX, NON_CONFIG_ENV_VARS } from "./env.js";
+export { CHALLENGE_WEBHOOK_TIMEOUT_MS, NOTIFY_EVENTS, type NotifyEvent, type NotifyTargetConfig } from "./webhooks.js";

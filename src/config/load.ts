@@ -8,6 +8,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { applyEnvOverrides, readEnvOverrides } from "./env.js";
 import { issuesToError } from "./issues.js";
+import { readOperatorDigests } from "./operators.js";
 import { resolvePaths } from "./paths.js";
 import { configSchema, type Config } from "./schema.js";
 import { readYamlFile, type YamlFile } from "./yaml-file.js";
@@ -78,5 +79,8 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<LoadedCo
     throw issuesToError(result.error.issues, { input, overrides, file, locate: yaml?.locate });
   }
   const baseDir = file === undefined ? cwd : path.dirname(file);
-  return { config: resolvePaths(result.data, baseDir), source: file ?? "defaults", baseDir };
+  const config = resolvePaths(result.data, baseDir);
+  if (config.admin.operators === undefined) return { config, source: file ?? "defaults", baseDir };
+  const operators = await readOperatorDigests(config.admin.operators, baseDir);
+  return { config: { ...config, admin: { ...config.admin, operators } }, source: file ?? "defaults", baseDir };
 }

@@ -19,12 +19,16 @@ const SECRET_PATHS: readonly (readonly string[])[] = [
   ["profiles", "*", "ra", "encryption", "p12Passphrase"],
   ["profiles", "*", "challenge", "value"],
   ["profiles", "*", "upstream", "challenge"],
+  ["profiles", "*", "challenge", "secret"],
+  ["profiles", "*", "notify", "*", "secret"],
+  ["notify", "*", "secret"],
 ];
 
 /**
  * True when the key at `path` holds a secret, or lies below one:
  * `admin.token`, the `keyPassphrase` / `p12Passphrase` of `ra` and
- * `ra.encryption`, `challenge.value`, `upstream.challenge`.
+ * `ra.encryption`, `challenge.value`, `upstream.challenge`, the webhook
+ * `secret`s (`challenge.secret`, `notify[].secret`).
  */
 export function isSecretPath(path: KeyPath): boolean {
   return SECRET_PATHS.some((secret) => secret.length <= path.length

@@ -10,6 +10,8 @@
 import * as z from "zod";
 import { duration, flag, integer, mapping, oneOf, regexSource, sha256Fingerprint, text, url } from "./fields.js";
 import { raSchema } from "./identity.js";
+import { approvalSchema, checkAdmin, operatorsSchema } from "./operators.js";
+import { CHALLENGE_WEBHOOK_KEYS, CHALLENGE_WEBHOOK_REQUIRED, challengeWebhookShape, notifySchema } from "./webhooks.js";
 
 /** The shortest retention: a device told PENDING must still find its result when it polls. */
 const MIN_RETENTION_MS = 86_400_000;
@@ -29,6 +31,9 @@ export const PROFILE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Log levels (pino's). */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
+/** Log line formats: JSON lines, readable lines, or readable on a terminal and JSON otherwise. */
+export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
+
 /** The upstream SCEP CA of a profile. */
 const upstreamSchema = mapping({
   url: url(["http:", "https:"], "an http(s) URL"),
@@ -44,9 +49,18 @@ const upstreamSchema = mapping({
 
 /** How a profile checks the challenge password of a request. */
 const challengeSchema = mapping({
-  mode: oneOf(["none", "static", "otp"]).default("none"),
+  mode: oneOf(["none", "static", "otp", "webhook"]).default("none"),
   value: text().optional(),
+  ...challengeWebhookShape,
 }).superRefine((value, ctx) => {
+  for (const key of CHALLENGE_WEBHOOK_KEYS) {
+    if (value.mode === "webhook" && value[key] === undefined && CHALLENGE_WEBHOOK_REQUIRED.includes(key)) {
+      ctx.addIssue({ code: "custom", path: [key], message: "required when mode is webhook" });
+    }
+    if (value.mode !== "webhook" && value[key] !== undefined) {
+      ctx.addIssue({ code: "custom", path: [key], message: "only allowed when mode is webhook" });
+    }
+  }
   if (value.mode === "static" && value.value === undefined) {
     ctx.addIssue({ code: "custom", path: ["value"], message: "required when mode is static" });
   }
@@ -76,7 +90,8 @@ const compatSchema = mapping({
 export const profileSchema = mapping({
   ra: raSchema.optional(),
   upstream: upstreamSchema.optional(),
-  approval: oneOf(["auto", "manual"]).default("auto"),
+  /** `auto`, `manual`, or `{ mode: manual, approvals: 2 }` (four eyes); see operators.ts. */
+  approval: approvalSchema().default("auto"),
   challenge: challengeSchema.prefault({}),
   syncWaitMs: integer(0).default(5000),
   resendWindow: duration().prefault("1h"),
@@ -86,6 +101,8 @@ export const profileSchema = mapping({
   issuance: mapping({ validityDays: integer(1, 36500).default(365) }).prefault({}),
   /** How long a finished record is kept (overrides the global `retention`); see {@link retention}. */
   retention: retention().optional(),
+  /** Notification targets of this profile's requests, in addition to the global `notify`. */
+  notify: notifySchema,
 });
 
 const profileName = z.string().regex(PROFILE_NAME, {
@@ -103,8 +120,8 @@ export const configSchema = mapping({
     url: url(["redis:", "rediss:"], "a redis:// or rediss:// URL").optional(),
     keyPrefix: text().default("scepgate:"),
   }).prefault({}),
-  admin: mapping({ token: text(16).optional() }).prefault({}),
-  log: mapping({ level: oneOf(LOG_LEVELS).default("info") }).prefault({}),
+  admin: mapping({ token: text(16).optional(), operators: operatorsSchema.optional() }).superRefine(checkAdmin).prefault({}),
+  log: mapping({ level: oneOf(LOG_LEVELS).default("info"), format: oneOf(LOG_FORMATS).default("auto") }).prefault({}),
   http: mapping({
     bodyLimitBytes: integer(1).default(65536),
     trustProxy: flag().default(false),
@@ -112,7 +129,13 @@ export const configSchema = mapping({
   replayWindow: duration().prefault("10m"),
   retention: retention().prefault("90d"),
   audit: mapping({ file: text().optional() }).prefault({}),
-  workers: mapping({ concurrency: integer(1).default(4) }).prefault({}),
+  /** Notification targets of every profile's requests (webhooks; see config/webhooks.ts). */
+  notify: notifySchema,
+  workers: mapping({
+    concurrency: integer(1).default(4),
+    /** `scepgate worker`'s own /metrics listener (on listen.host); unset: none. */
+    metricsPort: integer(0, 65535).optional(),
+  }).prefault({}),
   profiles: z.record(profileName, profileSchema, { error: "expected a mapping of profile names" })
     .refine((profiles) => Object.keys(profiles).length > 0, { error: "expected at least one profile" })
     .prefault({ default: {} }),

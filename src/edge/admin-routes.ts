@@ -1,18 +1,22 @@
 /**
  * The admin API (mounted at /admin by the caller, only when `admin.token` is
  * configured): list, inspect, approve and reject requests, issue one-time
- * challenge passwords. JSON in, JSON out; every route needs the bearer token.
+ * challenge passwords. JSON in, JSON out; every route needs the bearer token
+ * of an operator (operator-accounts.ts), whose name is recorded as the actor
+ * of its decisions. Roles: viewer lists and shows; approver also approves and
+ * rejects; admin also issues one-time passwords; anything else is 403.
  *
  * - `GET  /requests?state=&profile=&limit=&full=1` → `{requests: [...]}`, pending approval first
  * - `GET  /requests/:id?full=1`                    → `{request, history}`
- * - `POST /requests/:id/approve` `{actor?}`        → `{request}`
- * - `POST /requests/:id/reject`  `{reason, actor?}` → `{request}`
- * - `POST /otp` `{profile?, ttl?, subject?}`       → `{password, expiresAt, profile, subject?}`
+ * - `POST /requests/:id/approve`                   → `{request}` (approver, admin)
+ * - `POST /requests/:id/reject`  `{reason}`         → `{request}` (approver, admin)
+ * - `POST /otp` `{profile?, ttl?, subject?}`       → `{password, expiresAt, profile, subject?}` (admin)
  *
  * `/ui/…` is the operator web page when `ui` is given (its own auth: see ui/ui-app.ts).
  *
- * Errors are `{error}`: 400 bad input, 401 no or wrong token, 404 unknown
- * request or profile, 409 not in a state that allows it, 500 our fault.
+ * Errors are `{error}`: 400 bad input, 401 no or wrong token, 403 the role
+ * may not, 404 unknown request or profile, 409 not in a state that allows it
+ * (or, four eyes, already approved by this operator), 500 our fault.
  */
 import { Hono, type Context, type ErrorHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -20,13 +24,14 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { OperatorError } from "../ra/errors.js";
 import type { AuditEvent, Transaction, TransactionFilter } from "../ra/ports.js";
-import { createAdminAuth } from "./admin-auth.js";
+import { createAdminAuth, requireRole, type AdminEnv } from "./admin-auth.js";
 import {
-  DEFAULT_OTP_TTL_MS, InputError, parseActorName, parseLimit, parseProfileName, parseReason, parseStateFilter, parseSubjectCn, parseTtl,
+  DEFAULT_OTP_TTL_MS, InputError, parseLimit, parseProfileName, parseReason, parseStateFilter, parseSubjectCn, parseTtl,
 } from "./admin-input.js";
 import { transactionView } from "./admin-view.js";
 import { nextRequestId, printable } from "./errors.js";
-import type { EdgeEnv, EdgeLogger } from "./types.js";
+import { OperatorAccounts } from "./operator-accounts.js";
+import type { EdgeLogger } from "./types.js";
 
 /** The operator use-cases the admin API calls (ra/operator.ts's Operator has them). */
 export interface OperatorLike {
@@ -40,8 +45,10 @@ export interface OperatorLike {
 /** What {@link createAdminApp} needs. */
 export interface AdminAppOptions {
   operator: OperatorLike;
-  /** The bearer token (`admin.token`); never logged. */
-  token: string;
+  /** The single bearer token (`admin.token`, operator "admin", role admin); never logged. */
+  token?: string | undefined;
+  /** The named operators (`admin.operators`), with `token` if set; default: `token` alone. */
+  accounts?: OperatorAccounts;
   logger: EdgeLogger;
   /**
    * The operator web page (ui/ui-app.ts), mounted at /ui ahead of the bearer
@@ -51,20 +58,24 @@ export interface AdminAppOptions {
   ui?: Hono<any, any, any>;
 }
 
-/** Actor recorded for admin API decisions: `admin-api`, or `admin-api:NAME` when the body names one. */
+/**
+ * Actor the admin API recorded before named operators (`admin-api`); now
+ * the actor is the operator's name (`admin` for `admin.token`).
+ */
 export const ADMIN_ACTOR = "admin-api";
 
 /** Largest JSON body the admin API reads. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** The admin sub-app; the caller mounts it with `app.route("/admin", …)`. */
-export function createAdminApp(o: AdminAppOptions): Hono<EdgeEnv> {
+export function createAdminApp(o: AdminAppOptions): Hono<AdminEnv> {
   const { operator } = o;
-  const app = new Hono<EdgeEnv>();
+  const app = new Hono<AdminEnv>();
+  const decide = requireRole("decide", o.logger);
   app.onError(createAdminErrorHandler(o.logger));
   // Before the bearer check: the page's routes answer every /ui path themselves (its own 404 included).
   if (o.ui) app.route("/ui", o.ui);
-  app.use("*", createAdminAuth(o.token, o.logger), async function noStore(c, next) {
+  app.use("*", createAdminAuth(o.accounts ?? new OperatorAccounts({ token: o.token }), o.logger), async function noStore(c, next) {
     await next();
     c.header("cache-control", "no-store");
   });
@@ -79,18 +90,18 @@ export function createAdminApp(o: AdminAppOptions): Hono<EdgeEnv> {
     const { tx, history } = await operator.show(c.req.param("id"));
     return c.json({ request: transactionView(tx, wantsFull(c)), history });
   });
-  app.post("/requests/:id/approve", async function approveRequest(c) {
-    const body = await jsonBody(c);
-    const tx = await operator.approve(c.req.param("id"), actorOf(body));
+  app.post("/requests/:id/approve", decide, async function approveRequest(c) {
+    await jsonBody(c);
+    const tx = await operator.approve(c.req.param("id"), actorOf(c));
     return c.json({ request: transactionView(tx, wantsFull(c)) });
   });
-  app.post("/requests/:id/reject", async function rejectRequest(c) {
+  app.post("/requests/:id/reject", decide, async function rejectRequest(c) {
     const body = await jsonBody(c);
     const reason = parseReason(body["reason"]);
-    const tx = await operator.reject(c.req.param("id"), actorOf(body), reason);
+    const tx = await operator.reject(c.req.param("id"), actorOf(c), reason);
     return c.json({ request: transactionView(tx, wantsFull(c)) });
   });
-  app.post("/otp", async function issueOtp(c) {
+  app.post("/otp", requireRole("otp", o.logger), async function issueOtp(c) {
     const body = await jsonBody(c);
     const profile = body["profile"] === undefined ? "default" : parseProfileName(body["profile"]);
     const ttlMs = body["ttl"] === undefined ? DEFAULT_OTP_TTL_MS : parseTtl(body["ttl"]);
@@ -104,7 +115,7 @@ export function createAdminApp(o: AdminAppOptions): Hono<EdgeEnv> {
   return app;
 }
 
-function listFilter(c: Context<EdgeEnv>): TransactionFilter {
+function listFilter(c: Context<AdminEnv>): TransactionFilter {
   const filter: TransactionFilter = {};
   const state = c.req.query("state");
   const profile = c.req.query("profile");
@@ -115,18 +126,20 @@ function listFilter(c: Context<EdgeEnv>): TransactionFilter {
   return filter;
 }
 
-function wantsFull(c: Context<EdgeEnv>): boolean {
+function wantsFull(c: Context<AdminEnv>): boolean {
   const full = c.req.query("full");
   return full === "1" || full === "true" || full === "yes";
 }
 
-function actorOf(body: Record<string, unknown>): string {
-  const name = body["actor"];
-  return name === undefined || name === null ? ADMIN_ACTOR : `${ADMIN_ACTOR}:${parseActorName(name)}`;
+/** The signed-in operator's name: the actor of its decisions (a body's `actor` no longer changes it). */
+function actorOf(c: Context<AdminEnv>): string {
+  const operator = c.get("operator");
+  if (!operator) throw new Error("admin API: no operator after the bearer check");
+  return operator.name;
 }
 
 /** The JSON object of the request body; an empty body is `{}`. */
-async function jsonBody(c: Context<EdgeEnv>): Promise<Record<string, unknown>> {
+async function jsonBody(c: Context<AdminEnv>): Promise<Record<string, unknown>> {
   const text = await c.req.text();
   if (text.trim() === "") return {};
   let value: unknown;
@@ -144,7 +157,7 @@ async function jsonBody(c: Context<EdgeEnv>): Promise<Record<string, unknown>> {
  * profile 404, wrong state 409; anything else is our fault: 500 with a
  * request id, the detail only in the log.
  */
-function createAdminErrorHandler(logger: EdgeLogger): ErrorHandler<EdgeEnv> {
+function createAdminErrorHandler(logger: EdgeLogger): ErrorHandler<AdminEnv> {
   return function onAdminError(err, c) {
     if (err instanceof InputError) return c.json({ error: err.message }, 400);
     if (err instanceof OperatorError) return c.json({ error: err.message }, err.code === "not-found" ? 404 : 409);

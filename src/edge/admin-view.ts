@@ -11,7 +11,7 @@ export const BLOB_FIELDS = ["csr", "requesterCert", "certificate", "chain"] as c
 /** Every Transaction field, in the order the JSON shows them. */
 const FIELD_ORDER: readonly (keyof Transaction)[] = [
   "id", "profile", "transactionId", "messageType", "state", "source", "subject", "commonName", "sans", "key", "challenge",
-  "context", "createdAt", "updatedAt", "decidedBy", "failInfo", "reason", "serial", "notAfter", "upstream", "requesterKeyId",
+  "context", "createdAt", "updatedAt", "decidedBy", "approvals", "failInfo", "reason", "serial", "notAfter", "upstream", "requesterKeyId",
   "attempt", "previousId", "supersededBy", "csr", "requesterCert", "certificate", "chain",
 ];
 

@@ -1,6 +1,6 @@
 /** Liveness, readiness and metrics endpoints for orchestrators and Prometheus. */
 import { Hono } from "hono";
-import { textLine } from "./errors.js";
+import { createErrorHandler, notFound, textLine } from "./errors.js";
 import type { EdgeEnv, EdgeLogger } from "./types.js";
 
 /** Prometheus text exposition format, version 0.0.4. */
@@ -9,7 +9,8 @@ const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 export interface HealthRouteDeps {
   logger: EdgeLogger;
   ready?: () => Promise<boolean>;
-  metrics?: () => string;
+  /** The Prometheus text (may collect first); absent: /metrics is 404. */
+  metrics?: () => string | Promise<string>;
 }
 
 /**
@@ -35,9 +36,22 @@ export function createHealthRoutes(deps: HealthRouteDeps): Hono<EdgeEnv> {
     }
     return isReady ? textLine(c, 200, "ready") : textLine(c, 503, "not ready");
   });
-  app.get("/metrics", function metricsText(c) {
+  app.get("/metrics", async function metricsText(c) {
     if (!metrics) return textLine(c, 404, "not found");
-    return c.body(metrics(), 200, { "content-type": PROMETHEUS_TEXT });
+    return c.body(await metrics(), 200, { "content-type": PROMETHEUS_TEXT });
   });
+  return app;
+}
+
+/**
+ * The HTTP app of a process that serves no SCEP (`scepgate worker` on
+ * `workers.metricsPort`): `/metrics`, `/healthz` and `/readyz` only;
+ * everything else is 404.
+ */
+export function createMetricsApp(deps: HealthRouteDeps): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>({ strict: false });
+  app.onError(createErrorHandler(deps.logger));
+  app.notFound(notFound);
+  app.route("/", createHealthRoutes(deps));
   return app;
 }

@@ -1,5 +1,6 @@
 /** The HTTP edge: the hono app and its listener. */
 export { createEdgeApp } from "./app.js";
+export { createMetricsApp, type HealthRouteDeps } from "./health-routes.js";
 export { ADMIN_ACTOR, createAdminApp, type AdminAppOptions, type OperatorLike } from "./admin-routes.js";
 export { ADMIN_UI_ACTOR, type AdminUiOperator } from "./ui/ui-actions.js";
 export { createAdminUiApp, type AdminUiOptions } from "./ui/ui-app.js";

@@ -3,6 +3,7 @@
  * HTTP. No business logic.
  */
 import { Hono, type Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { PkiOperationResult, ScepService } from "../ra/service.js";
 import { printable, textLine } from "./errors.js";
 import { decodeMessageParam, decodeQueryText, parseScepQuery } from "./message-param.js";
@@ -70,11 +71,11 @@ function scepHandler(deps: ScepRouteDeps) {
     const profile = profileOf(c.req.param("profile"));
     if (!scep.hasProfile(profile)) return textLine(c, 404, `unknown profile "${printable(profile)}"`);
     const query = parseScepQuery(c.req.url);
-    if (!query.operation) return textLine(c, 400, "missing operation");
+    if (!query.operation) return refuse(c, scep, profile, "unknown", 400, "missing operation");
     // Matched case-insensitively: RFC 8894 spells them exactly and so do all
     // known clients, but a hand-typed URL should not fail on case.
     const operation = OPERATIONS.get(query.operation.toLowerCase());
-    if (operation === undefined) return textLine(c, 400, `unknown operation "${printable(query.operation)}"`);
+    if (operation === undefined) return refuse(c, scep, profile, "unknown", 400, `unknown operation "${printable(query.operation)}"`);
     c.set("operation", operation);
     switch (operation) {
       case "GetCACaps":
@@ -99,19 +100,27 @@ async function pkiOperation(c: Context<EdgeEnv>, deps: ScepRouteDeps, profile: s
   let bytes: Uint8Array;
   if (c.req.method === "POST") {
     const body = await readBody(c.req, deps.bodyLimitBytes);
-    if (!body.ok) return textLine(c, body.status, body.reason);
+    if (!body.ok) return refuse(c, deps.scep, profile, "PKIOperation", body.status, body.reason);
     bytes = body.bytes;
   } else {
-    if (message === undefined) return textLine(c, 400, "missing message");
+    if (message === undefined) return refuse(c, deps.scep, profile, "PKIOperation", 400, "missing message");
     const decoded = decodeMessageParam(message, deps.bodyLimitBytes);
     if (!decoded.ok) {
-      return decoded.error === "too-large" ? textLine(c, 413, "message too large") : textLine(c, 400, "message is not base64");
+      return decoded.error === "too-large"
+        ? refuse(c, deps.scep, profile, "PKIOperation", 413, "message too large")
+        : refuse(c, deps.scep, profile, "PKIOperation", 400, "message is not base64");
     }
     bytes = decoded.bytes;
   }
   const result: PkiOperationResult = await deps.scep.pkiOperation(profile, bytes, requestContext(c, deps.trustProxy));
   if (result.kind === "certrep") return c.body(viewOf(result.body), 200, { "content-type": PKI_MESSAGE });
   return textLine(c, 400, printable(result.reason, 200));
+}
+
+/** An HTTP error the edge answers itself, told to the service first (ScepService.refused: metrics, logs). */
+function refuse(c: Context<EdgeEnv>, scep: ScepService, profile: string, operation: string, status: ContentfulStatusCode, reason: string): Response {
+  scep.refused?.(profile, operation, status);
+  return textLine(c, status, reason);
 }
 
 /**

@@ -22,8 +22,8 @@ export interface EdgeOptions {
   accessLogger?: Pick<EdgeLogger, "info">;
   /** /readyz: true when the edge can serve (Redis reachable...). Absent: always ready. */
   ready?: () => Promise<boolean>;
-  /** /metrics body (Prometheus text format). Absent: /metrics is 404. */
-  metrics?: () => string;
+  /** /metrics body (Prometheus text format; may collect first). Absent: /metrics is 404. */
+  metrics?: () => string | Promise<string>;
   /** Sub-app mounted at /admin. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any sub-app, whatever its Env
   admin?: Hono<any, any, any>;

@@ -10,6 +10,7 @@ import { closeQueueRedis, type QueueConnection } from "./connection.js";
 import { encodeForwardJob, newForwardJob, parseForwardJob, type ForwardJobData } from "./job-payload.js";
 import { forwardJobOptions, type ExceptionRetry } from "./job-options.js";
 import { bullPrefix, FORWARD_JOB_NAME, forwardJobId, type ForwardQueueSpec } from "./queue-names.js";
+import { snapshotQueue, type QueueSnapshot } from "./queue-snapshot.js";
 import { reconcileForwards, type ReconcileResult } from "./reconcile.js";
 
 /** Options of {@link BullForwardQueue}. */
@@ -106,6 +107,11 @@ export class BullForwardQueue implements ForwardQueue {
   /** The BullMQ state of a transaction's job ("unknown" when there is none). */
   async jobState(profile: string, transactionId: string): Promise<string> {
     return this.queueOf(profile).getJobState(forwardJobId(profile, transactionId));
+  }
+
+  /** Each queue's job counts per state and its oldest waiting or delayed job's age (queue-snapshot.ts), for the metrics. */
+  snapshot(nowMs = Date.now()): Promise<QueueSnapshot[]> {
+    return Promise.all([...this.byName.values()].map(({ queue }) => snapshotQueue(queue, nowMs)));
   }
 
   /** Writes each queue's maxConcurrent as its BullMQ global concurrency (enforced in Redis for all workers). */

@@ -78,6 +78,8 @@ async function startTransaction(
     messageType: req.messageType,
     requesterCertDer: req.signer.der,
     now,
+    transactionId: req.transactionId,
+    context,
   });
   const state: TransactionState = verdict.decision === "reject" ? "rejected" : verdict.decision === "manual" ? "pending_approval" : "approved";
   const fresh: Transaction = {
@@ -102,6 +104,7 @@ async function startTransaction(
     ? await deps.store.supersede(tx, next.previous, { actor: "policy", reason: next.reason })
     : (await deps.store.create(tx, "policy")).created;
   if (!stored) return undefined;
+  if (verdict.decision === "manual" && verdict.reason) await auditHeld(deps, tx, verdict.reason);
   deps.logger.info({ profile: profile.name, id: tx.id, attempt: tx.attempt ?? 1, subject: tx.subject, state: tx.state }, "enrollment request");
   return continueTransaction(deps, profile, req, tx);
 }
@@ -117,6 +120,12 @@ async function continueTransaction(deps: EnrollmentDeps, profile: Profile, req: 
     current = (await deps.store.waitForFinal(profile.name, tx.transactionId, profile.settings.syncWaitMs)) ?? tx;
   }
   return answerFromRecord(profile, req, current ?? tx, deps.clock.now());
+}
+
+/** Records on the new record why policy held it for an operator (e.g. the challenge webhook did not answer). */
+async function auditHeld(deps: EnrollmentDeps, tx: Transaction, reason: string): Promise<void> {
+  deps.logger.warn({ profile: tx.profile, id: tx.id, reason }, "request held for an operator");
+  await deps.store.transition(tx.profile, tx.transactionId, ["pending_approval"], {}, { actor: "policy", event: "held-for-operator", reason });
 }
 
 function requireQueue(deps: EnrollmentDeps): ForwardQueue {

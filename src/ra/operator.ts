@@ -9,7 +9,7 @@ import { OperatorError } from "./errors.js";
 import { enrollUpstream, recordUpstreamResult } from "./forward.js";
 import type { Profile } from "./profile.js";
 import type {
-  AuditEvent, Clock, ForwardQueue, Logger, OneTimePasswords, RequestStats, Transaction, TransactionFilter, TransactionState, TransactionStore,
+  ApprovalOutcome, AuditEvent, Clock, ForwardQueue, Logger, OneTimePasswords, RequestStats, Transaction, TransactionFilter, TransactionState, TransactionStore,
 } from "./ports.js";
 import { lastDayQuery, requestStats } from "./request-stats.js";
 
@@ -20,6 +20,17 @@ export interface OperatorDeps {
   queue?: ForwardQueue;
   otp?: OneTimePasswords;
   profile(name: string): Profile | undefined;
+}
+
+/** The conflict of an approval that was not counted: already given by this operator, or the request moved on. */
+function approvalConflict(id: string, actor: string, result: ApprovalOutcome, needed: number): OperatorError {
+  if (result.outcome === "missing") return new OperatorError(`no request with id ${id}`, "not-found");
+  if (result.outcome === "duplicate") {
+    const have = result.tx.approvals?.length ?? 1;
+    const waiting = needed - have === 1 ? (have === 1 ? "a second operator" : "one more operator") : `${needed - have} more operators`;
+    return new OperatorError(`request ${id} is already approved by ${actor}, waiting for ${waiting}`, "conflict");
+  }
+  return new OperatorError(`request ${id} is ${result.tx.state}, not pending approval`, "conflict");
 }
 
 /** States an operator may still reject from (before the CA answered). */
@@ -47,23 +58,23 @@ export class Operator {
     return requestStats(this.deps.store, lastDayQuery(this.deps.clock.now(), filter.profile));
   }
 
-  /** Approves a request waiting for approval and starts its forward. */
+  /**
+   * Approves a request waiting for approval. With the profile's `approvals`
+   * above 1 (four eyes) each approval from a different operator is counted
+   * and the request stays pending until the last one; that one moves it to
+   * approved and starts its forward. The same operator twice is a conflict.
+   */
   async approve(id: string, actor: string): Promise<Transaction> {
     const tx = await this.findCurrent(id);
-    const approved = await this.deps.store.transition(tx.profile, tx.transactionId, ["pending_approval"], { state: "approved", decidedBy: actor }, {
-      actor,
-      event: "approved",
-    });
-    if (!approved) throw new OperatorError(`request ${id} is ${tx.state}, not pending approval`, "conflict");
-    this.deps.logger.info({ profile: tx.profile, id, actor }, "request approved");
-    const profile = this.deps.profile(tx.profile);
-    if (profile?.upstream.inline) {
-      const result = await enrollUpstream(profile, approved);
-      return (await recordUpstreamResult(this.deps, approved, result, ["approved"])) ?? approved;
+    const needed = this.deps.profile(tx.profile)?.settings.approvals ?? 1;
+    const result = await this.addApproval(tx, actor, needed);
+    if (result.outcome === "recorded") {
+      this.deps.logger.info({ profile: tx.profile, id, actor, approvals: result.tx.approvals?.length, needed }, "request approval counted");
+      return result.tx;
     }
-    if (!this.deps.queue) throw new Error("no forward queue: approved requests cannot be forwarded from here");
-    await this.deps.queue.enqueueForward(tx.profile, tx.transactionId);
-    return approved;
+    if (result.outcome !== "approved") throw approvalConflict(id, actor, result, needed);
+    this.deps.logger.info({ profile: tx.profile, id, actor }, "request approved");
+    return this.forward(result.tx);
   }
 
   /** Rejects a request the CA has not answered yet; the device gets FAILURE with `reason`. */
@@ -92,6 +103,29 @@ export class Operator {
     await this.deps.otp.issue(profile, password, expiresAt, subjectCn);
     this.deps.logger.info({ profile, expiresAt: expiresAt.toISOString(), subjectCn }, "one-time password issued");
     return { password, expiresAt };
+  }
+
+  private async addApproval(tx: Transaction, actor: string, needed: number): Promise<ApprovalOutcome> {
+    const approval = { by: actor, at: this.deps.clock.now().toISOString() };
+    if (this.deps.store.addApproval) return this.deps.store.addApproval(tx.profile, tx.transactionId, approval, needed);
+    if (needed > 1) throw new Error("this store cannot count approvals (four eyes)");
+    const moved = await this.deps.store.transition(tx.profile, tx.transactionId, ["pending_approval"], { state: "approved", decidedBy: actor, approvals: [approval] }, {
+      actor,
+      event: "approved",
+    });
+    return moved ? { outcome: "approved", tx: moved } : { outcome: "state", tx: (await this.deps.store.getById(tx.id)) ?? tx };
+  }
+
+  /** Starts the issuance of an approved request: inline on the embedded CA, else through the forward queue. */
+  private async forward(approved: Transaction): Promise<Transaction> {
+    const profile = this.deps.profile(approved.profile);
+    if (profile?.upstream.inline) {
+      const result = await enrollUpstream(profile, approved);
+      return (await recordUpstreamResult(this.deps, approved, result, ["approved"])) ?? approved;
+    }
+    if (!this.deps.queue) throw new Error("no forward queue: approved requests cannot be forwarded from here");
+    await this.deps.queue.enqueueForward(approved.profile, approved.transactionId);
+    return approved;
   }
 
   private async find(id: string): Promise<Transaction> {

@@ -37,7 +37,10 @@ export type TransactionState = (typeof TransactionState)[keyof typeof Transactio
 export const FinalStates: ReadonlySet<TransactionState> = new Set(["issued", "rejected", "failed"]);
 
 /** How the challenge password check went, for operators. */
-export type ChallengeOutcome = "not-required" | "valid" | "otp-valid" | "missing" | "wrong" | "otp-invalid";
+export type ChallengeOutcome =
+  | "not-required" | "valid" | "otp-valid" | "missing" | "wrong" | "otp-invalid"
+  /** `challenge.mode: webhook`: the webhook allowed, denied, or could not be asked (onError: manual). */
+  | "webhook-valid" | "webhook-denied" | "webhook-unavailable";
 
 /** Who made the request and how, recorded for operators. */
 export interface RequestContext {
@@ -92,7 +95,31 @@ export interface Transaction {
   previousId?: string;
   /** On a superseded attempt: the record id of the transaction that now holds its transactionID. */
   supersededBy?: string;
+  /**
+   * The operators' approvals so far, oldest first (four eyes: a profile's
+   * `approval.approvals`). Absent on records approved before it existed and
+   * on requests nobody approved yet.
+   */
+  approvals?: Approval[];
 }
+
+/** One operator's approval of a request. */
+export interface Approval {
+  /** Who approved (the operator name, or `cli:NAME`). */
+  by: string;
+  at: string;
+}
+
+/**
+ * What {@link TransactionStore.addApproval} did: `approved` the approval was
+ * the last one needed and moved the record to approved; `recorded` it was
+ * counted and the record stays pending_approval; `duplicate` this approver
+ * had already approved (nothing changed); `state` the record is not pending
+ * approval (nothing changed); `missing` there is no such record.
+ */
+export type ApprovalOutcome =
+  | { outcome: "approved" | "recorded" | "duplicate" | "state"; tx: Transaction }
+  | { outcome: "missing" };
 
 export interface UpstreamProgress {
   transactionId: string;
@@ -180,6 +207,14 @@ export interface TransactionStore {
   checkNonce(profile: string, nonce: Uint8Array, messageDigest: string, windowMs: number): Promise<NonceCheck>;
   /** Resolves with the record once it reaches a final state, or undefined after `timeoutMs`. */
   waitForFinal(profile: string, transactionId: string, timeoutMs: number): Promise<Transaction | undefined>;
+  /**
+   * Appends `approval` to a pending_approval record and, when it holds
+   * `needed` approvals from different approvers, moves it to approved with
+   * decidedBy = the last approver, all in one atomic step. Audits "approval"
+   * (when `needed` > 1) and "approved". Absent: approvals are single
+   * (transition to approved).
+   */
+  addApproval?(profile: string, transactionId: string, approval: Approval, needed: number): Promise<ApprovalOutcome>;
   /** Counts per state and per time window from the indexes; absent: the operator counts a listed page instead. */
   stats?(query: StatsQuery): Promise<RequestStats>;
 }
@@ -248,7 +283,8 @@ export interface OneTimePasswords {
 /** What policy decides about an enrollment request. */
 export type PolicyDecision =
   | { decision: "approve"; challenge: ChallengeOutcome }
-  | { decision: "manual"; challenge: ChallengeOutcome }
+  /** `reason`: why policy could not decide by itself (audited on the record), when not simply `approval: manual`. */
+  | { decision: "manual"; challenge: ChallengeOutcome; reason?: string }
   | { decision: "reject"; failInfo: FailInfo; reason: string; challenge: ChallengeOutcome };
 
 export interface PolicyInput {
@@ -258,6 +294,10 @@ export interface PolicyInput {
   /** The request signer's certificate (the old certificate for a RenewalReq). */
   requesterCertDer: Uint8Array;
   now: Date;
+  /** The device's transactionID (told to a challenge webhook). */
+  transactionId?: string;
+  /** Where the request came from (told to a challenge webhook). */
+  context?: RequestContext;
 }
 
 export interface ApprovalPolicy {

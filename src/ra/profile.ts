@@ -15,6 +15,8 @@ export interface ProfileSettings {
   resendWindowMs: number;
   crypto: { cipher: "mirror" | Exclude<CipherName, "des">; digest: "mirror" | Exclude<DigestName, "md5"> };
   compat: { legacyDes: boolean; legacyDigest: boolean; caCertInCertRep: boolean };
+  /** Approvals from different operators a manual request needs (four eyes: 2); absent: 1. */
+  approvals?: number;
   /** Persistence towards the CA: retry unreachable for retryForMs, poll a PENDING for maxPendingAgeMs. */
   forwarding: { retryForMs: number; maxPendingAgeMs: number; pollIntervalMs: number };
 }

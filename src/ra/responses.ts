@@ -6,11 +6,35 @@
 import { randomBytes } from "node:crypto";
 import type { CipherName, DigestName } from "../crypto/index.js";
 import {
-  certRepFailure, certRepPending, certRepSuccess, FailInfo,
+  certRepFailure, certRepPending, certRepSuccess, FailInfo, failInfoName,
   type CertRepCommon, type RequestAlgorithms, type ScepRequest,
 } from "../protocol/index.js";
 import type { Profile } from "./profile.js";
 import type { Transaction } from "./ports.js";
+import type { CertRepSummary } from "./service.js";
+
+/** What a CertRep says, without the request's messageType. */
+export type CertRepStatus = Omit<CertRepSummary, "messageType">;
+
+/**
+ * The status of every CertRep built here, keyed by its bytes: the service
+ * reports it with the answer (CertRepSummary) without decoding what it just
+ * encoded, and without every use-case returning it alongside the bytes.
+ */
+const statusOfBody = new WeakMap<Uint8Array, CertRepStatus>();
+
+function tagged(body: Uint8Array, status: CertRepStatus): Uint8Array {
+  statusOfBody.set(body, status);
+  return body;
+}
+
+const PENDING_STATUS: CertRepStatus = { pkiStatus: "PENDING" };
+const SUCCESS_STATUS: CertRepStatus = { pkiStatus: "SUCCESS" };
+
+/** The pkiStatus (and failInfo) of a CertRep built by this module; undefined for other bytes. */
+export function certRepStatus(body: Uint8Array): CertRepStatus | undefined {
+  return statusOfBody.get(body);
+}
 
 /** The digest to answer with. */
 export function responseDigest(profile: Profile, requested: DigestName | undefined): DigestName {
@@ -41,7 +65,7 @@ function common(profile: Profile, now: Date, digest: DigestName | undefined, tra
 }
 
 export async function pending(profile: Profile, req: ScepRequest, now: Date): Promise<Uint8Array> {
-  return certRepPending(common(profile, now, req.algorithms.digest, req.transactionId, req.senderNonce));
+  return tagged(await certRepPending(common(profile, now, req.algorithms.digest, req.transactionId, req.senderNonce)), PENDING_STATUS);
 }
 
 /** FAILURE to a request we could decode far enough to know its ids (or not). */
@@ -52,13 +76,14 @@ export async function failure(
   failInfo: FailInfo,
   reason: string,
 ): Promise<Uint8Array> {
-  return certRepFailure({ ...common(profile, now, r.digest, r.transactionId, r.senderNonce), failInfo, failInfoText: reason });
+  const body = await certRepFailure({ ...common(profile, now, r.digest, r.transactionId, r.senderNonce), failInfo, failInfoText: reason });
+  return tagged(body, { pkiStatus: "FAILURE", failInfo: failInfoName(failInfo) });
 }
 
 /** SUCCESS with certificates (issued certificate first), enveloped to the request's signer. */
 export async function success(profile: Profile, req: ScepRequest, now: Date, certificates: readonly Uint8Array[], crls?: readonly Uint8Array[]): Promise<Uint8Array> {
   const alg: RequestAlgorithms = req.algorithms;
-  return certRepSuccess({
+  const body = await certRepSuccess({
     ...common(profile, now, alg.digest, req.transactionId, req.senderNonce),
     recipient: req.signer,
     cipher: responseCipher(profile, alg.cipher),
@@ -67,6 +92,7 @@ export async function success(profile: Profile, req: ScepRequest, now: Date, cer
     certificates,
     crls,
   });
+  return tagged(body, SUCCESS_STATUS);
 }
 
 /** The answer a stored transaction gives to its requester (a poll, or a resent PKCSReq). */

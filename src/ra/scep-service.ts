@@ -5,15 +5,16 @@
 import { createHash } from "node:crypto";
 import { degenerateSignedData, inThreadKeyOps, Oid, signDataWith } from "../crypto/index.js";
 import {
-  decodeRequest, FailInfo, formatCapabilities, MalformedMessageError, MessageType, ScepgateCapabilities, type ScepRequest,
+  decodeRequest, FailInfo, formatCapabilities, isRequestType, MalformedMessageError, MessageType, messageTypeName, ScepgateCapabilities,
+  type ScepRequest,
 } from "../protocol/index.js";
 import { handleEnrollment, type EnrollmentDeps } from "./enrollment.js";
 import { handlePoll } from "./poll.js";
 import { handleQuery } from "./query.js";
 import type { Profile } from "./profile.js";
 import type { RequestContext } from "./ports.js";
-import { failure } from "./responses.js";
-import type { PkiOperationResult, ScepService, TypedBody } from "./service.js";
+import { certRepStatus, failure } from "./responses.js";
+import type { CertRepSummary, PkiOperationResult, ScepService, TypedBody } from "./service.js";
 
 const CAPS = formatCapabilities(ScepgateCapabilities);
 
@@ -86,9 +87,9 @@ export class RaScepService implements ScepService {
     if (!decoded.ok) {
       const r = decoded.rejection;
       this.deps.logger.warn({ profile: name, transactionId: r.transactionId, failInfo: r.failInfo, reason: r.reason, ...context }, "request refused");
-      return { kind: "certrep", body: await failure(p, now, r, r.failInfo, r.reason) };
+      return certRep(r.messageType, await failure(p, now, r, r.failInfo, r.reason));
     }
-    return { kind: "certrep", body: await this.dispatch(p, decoded.request, message, context) };
+    return certRep(decoded.request.messageType, await this.dispatch(p, decoded.request, message, context));
   }
 
   private async dispatch(p: Profile, req: ScepRequest, message: Uint8Array, context: RequestContext): Promise<Uint8Array> {
@@ -111,4 +112,13 @@ export class RaScepService implements ScepService {
         return handleQuery(this.deps, p, req);
     }
   }
+}
+
+/** The result for a CertRep, with its summary (messageType name, pkiStatus) for the edge's decorators. */
+function certRep(messageType: string | undefined, body: Uint8Array): PkiOperationResult {
+  const status = certRepStatus(body);
+  if (!status) return { kind: "certrep", body };
+  // Only the known request types: the attribute is the sender's text and must not become an unbounded label.
+  const summary: CertRepSummary = { messageType: messageType !== undefined && isRequestType(messageType) ? messageTypeName(messageType) : "unknown", ...status };
+  return { kind: "certrep", body, summary };
 }

@@ -10,9 +10,18 @@ export interface TypedBody {
   body: Uint8Array;
 }
 
+/** What a CertRep answered: the request's messageType and the pkiStatus (failInfo) sent back. Bounded values, never secret. */
+export interface CertRepSummary {
+  /** The request's messageType name (PKCSReq, RenewalReq, CertPoll, GetCert, GetCRL), `unknown` when unreadable. */
+  messageType: string;
+  pkiStatus: "SUCCESS" | "PENDING" | "FAILURE";
+  /** The failInfo name of a FAILURE (badAlg, badMessageCheck, badRequest, badTime, badCertId). */
+  failInfo?: string;
+}
+
 export type PkiOperationResult =
-  /** A CertRep (SUCCESS, PENDING or FAILURE): HTTP 200, application/x-pki-message. */
-  | { kind: "certrep"; body: Uint8Array }
+  /** A CertRep (SUCCESS, PENDING or FAILURE): HTTP 200, application/x-pki-message. `summary` says which (for metrics and logs). */
+  | { kind: "certrep"; body: Uint8Array; summary?: CertRepSummary }
   /** Not a pkiMessage at all: HTTP 400 with this one-line reason. */
   | { kind: "malformed"; reason: string };
 
@@ -26,4 +35,10 @@ export interface ScepService {
   /** GetNextCACert; undefined when there is no rollover certificate (HTTP 404). */
   getNextCaCert(profile: string): Promise<TypedBody | undefined>;
   pkiOperation(profile: string, message: Uint8Array, context: RequestContext): Promise<PkiOperationResult>;
+  /**
+   * Told of a request the edge answered itself without calling the service
+   * (an undecodable `message`, a body too large: HTTP 4xx), so decorators
+   * that count or log answers see every request of a known profile.
+   */
+  refused?(profile: string, operation: string, status: number): void;
 }

@@ -5,6 +5,8 @@
 export { checkRedisPolicy, connectRedis, pingRedis, type ConnectRedisOptions, type RedisClient } from "./connect.js";
 export { RedisPolicyError, StoreError } from "./errors.js";
 export { StoreKeys, STATE_ORDER } from "./keys.js";
+export { uiSessionSecret } from "./ui-session-secret.js";
+export { countByProfileAndState, type ProfileStateCount } from "./transaction-stats.js";
 export { foldSubjectCn, RedisOneTimePasswords, type OtpOutcome, type RedisOneTimePasswordsOptions } from "./otp-store.js";
 export {
   DEFAULT_LIST_LIMIT,

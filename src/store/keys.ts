@@ -99,6 +99,11 @@ export class StoreKeys {
     return `${this.prefix}otp:${encodeURIComponent(profile)}:${digest}`;
   }
 
+  /** String holding the random secret the web page's session cookies are signed with (shared by every front). */
+  uiSessionSecret(): string {
+    return `${this.prefix}ui:session-secret`;
+  }
+
   /** Pub/sub channel announcing every write of a record. */
   changes(): string {
     return `${this.prefix}tx-changes`;

@@ -8,6 +8,8 @@ import { transactionRecordId } from "../ra/ids.js";
 import {
   FinalStates,
   TransactionState,
+  type Approval,
+  type ApprovalOutcome,
   type AuditEvent,
   type Clock,
   type NonceCheck,
@@ -127,6 +129,28 @@ export class RedisTransactionStore implements TransactionStore {
     return Array.isArray(reply) ? decodeRecordPairs(reply as string[]) : undefined;
   }
 
+  /** Counts an approval and moves to approved at the `needed`-th, atomically; see {@link TransactionStore.addApproval}. */
+  async addApproval(profile: string, transactionId: string, approval: Approval, needed: number): Promise<ApprovalOutcome> {
+    if (!Number.isInteger(needed) || needed < 1) throw new StoreError(`approvals needed must be a positive integer, not ${needed}`);
+    const id = transactionRecordId(profile, transactionId);
+    const base = { id, profile, transactionId, actor: approval.by, at: approval.at };
+    const counted = needed > 1 ? encodeAuditBase({ ...base, event: "approval" }) : [];
+    const reply = await this.scripts.approve(this.keys.writeKeys(profile, id), [
+      id,
+      this.keys.changes(),
+      JSON.stringify(profile),
+      JSON.stringify(transactionId),
+      needed,
+      approval.by,
+      JSON.stringify({ by: approval.by, at: approval.at }),
+      ...section(counted),
+      ...section(encodeAuditBase({ ...base, event: "approved" })),
+      ...section(encodeFields({ updatedAt: approval.at })),
+      ...section(encodeFields({ state: "approved", decidedBy: approval.by })),
+    ]);
+    return approvalOutcome(reply);
+  }
+
   /** Records newest first (by createdAt), filtered by state and/or profile. */
   async list(filter: TransactionFilter): Promise<Transaction[]> {
     const limit = listLimit(filter.limit);
@@ -215,6 +239,16 @@ function assertState(state: string): void {
 /** The patch without the fields a transition may never change (the type forbids them; JS callers might not). */
 function mutableFields(patch: TransactionPatch): Record<string, unknown> {
   return Object.fromEntries(Object.entries(patch).filter(([k]) => !IMMUTABLE_FIELDS.has(k)));
+}
+
+const APPROVAL_OUTCOMES: ReadonlySet<string> = new Set(["approved", "recorded", "duplicate", "state"]);
+
+function approvalOutcome(reply: unknown): ApprovalOutcome {
+  const [outcome, pairs] = Array.isArray(reply) ? (reply as [unknown, string[]?]) : [];
+  if (outcome === "missing") return { outcome: "missing" };
+  const tx = decodeRecordPairs(pairs ?? []);
+  if (typeof outcome !== "string" || !APPROVAL_OUTCOMES.has(outcome) || !tx) throw new StoreError(`unexpected approve reply ${String(outcome)}`);
+  return { outcome: outcome as Exclude<ApprovalOutcome["outcome"], "missing">, tx };
 }
 
 function listLimit(limit: number | undefined): number {

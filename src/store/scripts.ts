@@ -6,7 +6,8 @@
  * Records are hashes whose fields hold the JSON of each top-level Transaction
  * field, so a script never decodes JSON: Redis 7.0's cjson turns `[]` into
  * `{}`, which would corrupt `sans: []` on a read-modify-write of a JSON blob.
- * The only field a script reads is `state`, a JSON string without escapes.
+ * The only fields a script reads are `state`, a JSON string without escapes,
+ * and (approve) `approvals`, which it decodes only to read and extends as text.
  *
  * ARGV sections are length-prefixed: `n, item1 … itemN` (see {@link section}).
  */
@@ -143,6 +144,51 @@ return redis.call('HGETALL', KEYS[1])
 `;
 
 /**
+ * approve: ARGV = id, channel, profileJson, txidJson, needed, approver,
+ * approval entry JSON, section(approval-audit pairs, empty for none),
+ * section(approved-audit pairs), section(pairs always set: updatedAt),
+ * section(pairs set when approved: state, decidedBy). On a pending_approval
+ * record whose `approvals` list holds no entry by `approver`: appends the
+ * entry (by string, never re-encoding the list) and audits "approval"; when
+ * the list then holds `needed` entries, also moves it to approved and audits
+ * "approved". Returns {outcome, HGETALL}: approved | recorded | duplicate |
+ * state; {'missing'} when there is no such record.
+ */
+const APPROVE = `${PRELUDE}
+local cur = redis.call('HMGET', KEYS[1], 'state', 'profile', 'transactionId', 'approvals')
+if not cur[1] or not same_owner(cur) then return {'missing'} end
+local old = unquote(cur[1])
+if old ~= 'pending_approval' then return {'state', redis.call('HGETALL', KEYS[1])} end
+local id, needed, approver, entry = ARGV[1], tonumber(ARGV[5]), ARGV[6], ARGV[7]
+local list, count = cur[4], 0
+if list then
+  for _, a in ipairs(cjson.decode(list)) do
+    if a.by == approver then return {'duplicate', redis.call('HGETALL', KEYS[1])} end
+    count = count + 1
+  end
+end
+if count == 0 then list = '[' .. entry .. ']' else list = string.sub(list, 1, -2) .. ',' .. entry .. ']' end
+local a, i = section(8)
+local f, j = section(i)
+local always, k = section(j)
+local final = section(k)
+redis.call('HSET', KEYS[1], 'approvals', list, unpack(always))
+if #a > 0 then audit(a, old, old) end
+if count + 1 < needed then
+  publish(ARGV[2], id, old)
+  return {'recorded', redis.call('HGETALL', KEYS[1])}
+end
+redis.call('HSET', KEYS[1], unpack(final))
+local score = redis.call('ZSCORE', KEYS[4], id) or '0'
+unindex_state(id, old)
+redis.call('ZADD', state_key('approved'), score, id)
+redis.call('ZADD', profile_state_key('approved'), score, id)
+audit(f, old, 'approved')
+publish(ARGV[2], id, 'approved')
+return {'approved', redis.call('HGETALL', KEYS[1])}
+`;
+
+/**
  * checkNonce: KEYS = nonce key; ARGV = digest, windowMs.
  * SET NX PX; "fresh" when set, "resent" when the stored digest matches, else "replay".
  */
@@ -160,6 +206,7 @@ export interface StoreScripts {
   create(keys: string[], args: Arg[]): Promise<unknown>;
   supersede(keys: string[], args: Arg[]): Promise<unknown>;
   transition(keys: string[], args: Arg[]): Promise<unknown>;
+  approve(keys: string[], args: Arg[]): Promise<unknown>;
   checkNonce(key: string, digest: string, windowMs: number): Promise<unknown>;
 }
 
@@ -167,6 +214,7 @@ const DEFINITIONS = {
   scepgateStoreCreate: { lua: CREATE, numberOfKeys: WRITE_KEY_COUNT },
   scepgateStoreSupersede: { lua: SUPERSEDE, numberOfKeys: WRITE_KEY_COUNT + 2 },
   scepgateStoreTransition: { lua: TRANSITION, numberOfKeys: WRITE_KEY_COUNT },
+  scepgateStoreApprove: { lua: APPROVE, numberOfKeys: WRITE_KEY_COUNT },
   scepgateStoreNonce: { lua: NONCE, numberOfKeys: 1 },
 } as const;
 
@@ -188,6 +236,7 @@ export function installScripts(redis: Redis): StoreScripts {
     create: (keys, args) => call("scepgateStoreCreate", [...keys, ...args]),
     supersede: (keys, args) => call("scepgateStoreSupersede", [...keys, ...args]),
     transition: (keys, args) => call("scepgateStoreTransition", [...keys, ...args]),
+    approve: (keys, args) => call("scepgateStoreApprove", [...keys, ...args]),
     checkNonce: (key, digest, windowMs) => call("scepgateStoreNonce", [key, digest, windowMs]),
   };
 }

@@ -26,3 +26,31 @@ export async function transactionStats(redis: Redis, keys: StoreKeys, q: StatsQu
   STATES.forEach((state, i) => (counts[state] = numbers[i] ?? 0));
   return { counts, perBucket: numbers.slice(STATES.length), since: q.since.toISOString(), bucketMs: q.bucketMs };
 }
+
+/** Records of one profile in one state. */
+export interface ProfileStateCount {
+  profile: string;
+  state: TransactionState;
+  count: number;
+}
+
+/**
+ * Records per profile and state: ZCARD of each profile's per-state index
+ * (`idx:profile:P:state:S`), every one in one pipeline (one round trip, O(1)
+ * per key): cheap enough for every Prometheus scrape.
+ */
+export async function countByProfileAndState(redis: Redis, keys: StoreKeys, profiles: readonly string[]): Promise<ProfileStateCount[]> {
+  const pipeline = redis.pipeline();
+  for (const profile of profiles) for (const state of STATES) pipeline.zcard(keys.indexProfileState(profile, state));
+  const replies = (await pipeline.exec()) ?? [];
+  const out: ProfileStateCount[] = [];
+  let i = 0;
+  for (const profile of profiles) {
+    for (const state of STATES) {
+      const [err, value] = replies[i++] ?? [null, 0];
+      if (err) throw err;
+      out.push({ profile, state, count: Number(value) });
+    }
+  }
+  return out;
+}

@@ -76,6 +76,15 @@ export class ScepUpstream implements UpstreamCa {
     return this.directory.get();
   }
 
+  /** Whether the upstream answers at all: GetCACaps gives HTTP 200 (for scepgate_upstream_up when it was not used lately). */
+  async probe(): Promise<boolean> {
+    try {
+      return (await this.http.get("GetCACaps")).status === 200;
+    } catch {
+      return false;
+    }
+  }
+
   /** The upstream's CA path, issuing CA first; the same array until the served certificates change. */
   async caChain(): Promise<Uint8Array[]> {
     return (await this.directory.get()).caChain;

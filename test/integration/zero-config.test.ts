@@ -74,6 +74,16 @@ describe("scepgate serve with no config", () => {
     expect(JSON.parse(listening)).toMatchObject({ url: `http://127.0.0.1:${port}/scep`, config: "defaults", redis: socketPath() });
   });
 
+  it("ok/prints one line on how to turn the operator page on (it is off without a token)", async () => {
+    const hints = gate!.output().split("\n").filter((l) => l.includes("operator page"));
+    expect(hints).toHaveLength(1);
+    expect(JSON.parse(hints[0]!)).toMatchObject({
+      level: 30,
+      msg: `the operator page is off: set admin.token (or SCEPGATE_ADMIN_TOKEN, 16+ characters) and open http://127.0.0.1:${port}/admin/ui`,
+    });
+    expect((await fetch(`http://127.0.0.1:${port}/admin/ui`)).status).toBe(404);
+  });
+
   it("ok/GetCACaps lists exactly the advertised capabilities, one per line, text/plain", async () => {
     const res = await fetch(`http://127.0.0.1:${port}/scep?operation=GetCACaps`);
     expect(res.status).toBe(200);
@@ -135,8 +145,9 @@ describe("scepgate serve with no config", () => {
     expect(redisServersWith(socketPath())).toEqual([]);
   });
 
-  it("ok/a second start reuses the same CA, RA and data", async () => {
-    gate = await startScepgate({ noConfig: true, privateRedis: true, dir, env: { SCEPGATE_LISTEN_PORT: String(port) } });
+  it("ok/a second start reuses the same CA, RA and data (with SCEPGATE_ADMIN_TOKEN: no operator page hint)", async () => {
+    const env = { SCEPGATE_LISTEN_PORT: String(port), SCEPGATE_ADMIN_TOKEN: "zero-config-admin-token-42" };
+    gate = await startScepgate({ noConfig: true, privateRedis: true, dir, env });
     const again = await fetchCaChain(gate.url);
     expect(again.all).toEqual(firstChain.all);
     expect(again.der.equals(firstChain.der)).toBe(true);
@@ -150,6 +161,8 @@ describe("scepgate serve with no config", () => {
     const resent = await enrolled.rerun();
     expect(resent.ok, resent.log).toBe(true);
     expect(certInfo(resent.certPem ?? "").serial).toBe(certInfo(enrolled.certPem ?? "").serial);
+    expect(gate.output()).toContain("scepgate listening"); // well after the line would have been written
+    expect(gate.output()).not.toContain("operator page");
   });
 
   it("fail/without redis-server on PATH: exit 1 and one line on stderr saying what to do", async () => {

@@ -20,6 +20,7 @@ export function noticeText(query: Record<string, string>, rows: readonly Transac
   const which = tx ? `the request of ${requestName(tx)}` : "the request";
   switch (query["notice"]) {
     case "approved":
+      if (tx?.state === "pending_approval" && (tx.approvals?.length ?? 0) > 0) return `Your approval of ${which} is recorded (${tx.approvals?.length ?? 1} so far); it waits for another operator.`;
       return `Approved ${which}.`;
     case "rejected":
       return `Rejected ${which}.`;

@@ -1,12 +1,13 @@
 /**
- * Signing in and out of the web page. The sign-in form posts the admin
- * token; a right one gets a signed session cookie (session.ts), a wrong one
+ * Signing in and out of the web page. The sign-in form posts an operator's
+ * token (or the admin token); a right one gets a signed session cookie naming
+ * the operator (session.ts), a wrong one
  * the form again with 401, and too many wrong ones from one address 429.
  */
 import { Hono } from "hono";
 import { clientAddress } from "../request-context.js";
 import { clearSessionCookie, setSessionCookie, type UiEnv } from "./guards.js";
-import { constantTimeEqual, type Session } from "./session.js";
+import type { Session } from "./session.js";
 import type { UiContext } from "./ui-context.js";
 import { signInPage } from "./views/layout.js";
 
@@ -30,14 +31,15 @@ export function createSessionRoutes(ctx: UiContext): Hono<UiEnv> {
       return c.html(signInPage({ base, error }), 429);
     }
     const token = c.get("form")?.["token"];
-    if (typeof token !== "string" || !constantTimeEqual(token, ctx.token)) {
+    const operator = typeof token === "string" ? ctx.accounts.authenticate(token) : undefined;
+    if (operator === undefined) {
       ctx.limiter.fail(address);
       ctx.logger.warn({ client: address }, "admin web page sign-in refused: wrong token");
-      return c.html(signInPage({ base, error: "Wrong token. Check admin.token in the configuration and try again." }), 401);
+      return c.html(signInPage({ base, error: "Wrong token. Use your operator token (or admin.token) and try again." }), 401);
     }
     ctx.limiter.succeed(address);
-    setSessionCookie(c, ctx.keeper.issue().cookie, ctx.trustProxy);
-    ctx.logger.info({ client: address }, "admin web page sign-in");
+    setSessionCookie(c, ctx.keeper.issue(operator.name).cookie, ctx.trustProxy);
+    ctx.logger.info({ client: address, operator: operator.name, role: operator.role }, "admin web page sign-in");
     return c.redirect(`${base}/`, 303);
   });
 

@@ -19,7 +19,7 @@ export interface AdminUiOperator extends ListSource {
   stats(filter: { profile?: string }): Promise<RequestStats>;
 }
 
-/** Actor recorded for decisions made on the web page. */
+/** Actor the web page recorded before named operators; now the signed-in operator's name is. */
 export const ADMIN_UI_ACTOR = "admin-ui";
 
 /** Requests approved at most by one bulk approval. */
@@ -36,9 +36,10 @@ function refused(err: unknown): ActionOutcome {
   throw err;
 }
 
-export async function approveOne(op: AdminUiOperator, id: string): Promise<ActionOutcome> {
+/** Approves `id` as `actor` (the signed-in operator); a conflict (four eyes: already approved by `actor`) is a value. */
+export async function approveOne(op: AdminUiOperator, id: string, actor: string): Promise<ActionOutcome> {
   try {
-    await op.approve(id, ADMIN_UI_ACTOR);
+    await op.approve(id, actor);
     return { ok: true };
   } catch (err) {
     return refused(err);
@@ -46,9 +47,9 @@ export async function approveOne(op: AdminUiOperator, id: string): Promise<Actio
 }
 
 /** Rejects `id` with the reason `reason()` gives (which may throw InputError: a 400 shown on the page). */
-export async function rejectOne(op: AdminUiOperator, id: string, reason: () => string): Promise<ActionOutcome> {
+export async function rejectOne(op: AdminUiOperator, id: string, actor: string, reason: () => string): Promise<ActionOutcome> {
   try {
-    await op.reject(id, ADMIN_UI_ACTOR, reason());
+    await op.reject(id, actor, reason());
     return { ok: true };
   } catch (err) {
     return refused(err);
@@ -68,12 +69,14 @@ export function bulkIds(field: string | string[] | undefined): string[] {
  * no longer pending, its forward failing) is counted and logged; the others
  * still are.
  */
-export async function approveMany(op: AdminUiOperator, field: string | string[] | undefined, logger: EdgeLogger): Promise<{ ok: number; failed: number }> {
+export async function approveMany(
+  op: AdminUiOperator, field: string | string[] | undefined, actor: string, logger: EdgeLogger,
+): Promise<{ ok: number; failed: number }> {
   let ok = 0;
   let failed = 0;
   for (const id of bulkIds(field)) {
     try {
-      await op.approve(id, ADMIN_UI_ACTOR);
+      await op.approve(id, actor);
       ok++;
     } catch (err) {
       failed++;

@@ -1,7 +1,7 @@
 /**
  * The operator web page (mounted at /admin/ui inside the admin API, only when
- * `admin.token` is set): sign in with the admin token, see the requests,
- * approve and reject them. Server-rendered HTML, one small script, one
+ * an operator is configured): sign in with an operator token (or the admin
+ * token), see the requests, approve and reject them (approvers and admins). Server-rendered HTML, one small script, one
  * stylesheet; every POST is CSRF-checked (see guards.ts).
  *
  * - `GET  /assets/admin-ui.js|css`                the script and stylesheet
@@ -15,6 +15,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { OperatorAccounts } from "../operator-accounts.js";
 import type { EdgeLogger } from "../types.js";
 import { loadAssets } from "./assets.js";
 import { csrfCheck, loadSession, securityHeaders, type UiEnv } from "./guards.js";
@@ -29,8 +30,14 @@ import { createUiErrorHandler, forbiddenPage, notFoundPage } from "./ui-errors.j
 /** What {@link createAdminUiApp} needs. */
 export interface AdminUiOptions {
   operator: AdminUiOperator;
-  /** The admin token (`admin.token`): what operators sign in with; never logged, never in a cookie. */
-  token: string;
+  /** The admin token (`admin.token`, operator "admin"): never logged, never in a cookie. */
+  token?: string | undefined;
+  /** The named operators (with `token` if set); default: `token` alone. */
+  accounts?: OperatorAccounts;
+  /** What session cookies are signed with when there is no `token` (shared by the fronts: uiSessionSecret). */
+  sessionSecret?: Uint8Array;
+  /** Approvals a manual request of a profile needs (default 1). */
+  approvals?: (profile: string) => number;
   logger: EdgeLogger;
   /** Behind a reverse proxy: client address from X-Forwarded-For, HTTPS from X-Forwarded-Proto. */
   trustProxy: boolean;
@@ -46,12 +53,19 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 
 function uiContext(o: AdminUiOptions): UiContext {
   const base = o.base ?? "/admin/ui";
-  const keeper = new SessionKeeper({ token: o.token, ...(o.sessionLifetimeMs === undefined ? {} : { lifetimeMs: o.sessionLifetimeMs }) });
+  const accounts = o.accounts ?? new OperatorAccounts({ token: o.token });
+  const keeper = new SessionKeeper({
+    token: o.token,
+    secret: o.token === undefined ? o.sessionSecret : undefined,
+    binding: (name) => accounts.byName(name)?.tokenSha256,
+    ...(o.sessionLifetimeMs === undefined ? {} : { lifetimeMs: o.sessionLifetimeMs }),
+  });
   const forbidden = forbiddenPage(base);
   return {
     base,
     operator: o.operator,
-    token: o.token,
+    accounts,
+    approvals: o.approvals ?? (() => 1),
     keeper,
     limiter: o.limiter ?? new SignInLimiter(),
     logger: o.logger,

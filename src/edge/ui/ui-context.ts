@@ -1,5 +1,6 @@
 /** What the web page's route groups share, built once by createAdminUiApp. */
 import type { Context, MiddlewareHandler } from "hono";
+import { may, type OperatorAccount, type OperatorAccounts } from "../operator-accounts.js";
 import type { EdgeLogger } from "../types.js";
 import type { UiEnv } from "./guards.js";
 import type { Session, SessionKeeper } from "./session.js";
@@ -10,8 +11,10 @@ export interface UiContext {
   /** Where the page is mounted (`/admin/ui`): every link and redirect starts with it. */
   base: string;
   operator: AdminUiOperator;
-  /** The admin token operators sign in with. */
-  token: string;
+  /** Who may sign in: the operators and their tokens' digests (and `admin.token`). */
+  accounts: OperatorAccounts;
+  /** Approvals a manual request of `profile` needs (four eyes: 2). */
+  approvals(profile: string): number;
   keeper: SessionKeeper;
   limiter: SignInLimiter;
   logger: EdgeLogger;
@@ -19,6 +22,17 @@ export interface UiContext {
   profiles: readonly string[];
   /** The CSRF check of a POST; `needsSession` false for the sign-in form (origin only). */
   guard(needsSession: boolean): MiddlewareHandler<UiEnv>;
+}
+
+/** The signed-in operator of the request's session; a session of an operator no longer configured is a viewer with no name. */
+export function operatorOf(ctx: UiContext, c: Context<UiEnv>): OperatorAccount {
+  const name = (c.get("session") as Session).operator;
+  return ctx.accounts.byName(name) ?? { name, role: "viewer" };
+}
+
+/** True when the signed-in operator may approve and reject. */
+export function canDecide(ctx: UiContext, c: Context<UiEnv>): boolean {
+  return may(operatorOf(ctx, c).role, "decide");
 }
 
 /** The CSRF token of the request's session (only on routes that require one). */

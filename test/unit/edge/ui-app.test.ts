@@ -185,7 +185,7 @@ describe("web page: CSRF and origin checks on state-changing requests", () => {
     const res = await post("/requests/pendingaaaaa/approve", s, { csrf: s.csrf }, { "sec-fetch-site": "same-origin", origin: "http://scep.test" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/ui/?notice=approved&id=pendingaaaaa");
-    expect(operator.calls.find((c) => c.method === "approve")?.args).toEqual(["pendingaaaaa", "admin-ui"]);
+    expect(operator.calls.find((c) => c.method === "approve")?.args).toEqual(["pendingaaaaa", "admin"]);
     operator.txs.set("pendingaaaaa", sampleTx({ id: "pendingaaaaa" }));
     const viaHeader = await request("/requests/pendingaaaaa/approve", { method: "POST", headers: { cookie: s.cookie, "x-csrf-token": s.csrf } });
     expect(viaHeader.status).toBe(303);
@@ -291,7 +291,7 @@ describe("web page: list, detail and decisions", () => {
     expect(await again.text()).toMatch(/role="alert">request pendingaaaaa is issued, not pending approval/);
   });
 
-  it("ok/reject needs a reason (400 on the page without); with one the operator gets it, as admin-ui", async () => {
+  it("ok/reject needs a reason (400 on the page without); with one the operator gets it, as the signed-in operator (admin)", async () => {
     const s = await signIn();
     const missing = await post("/requests/pendingaaaaa/reject", s, { csrf: s.csrf, reason: "  " });
     expect(missing.status).toBe(400);
@@ -299,7 +299,7 @@ describe("web page: list, detail and decisions", () => {
     const res = await post("/requests/pendingaaaaa/reject", s, { csrf: s.csrf, reason: "unknown serial" });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/admin/ui/?notice=rejected&id=pendingaaaaa");
-    expect(operator.calls.find((c) => c.method === "reject")?.args).toEqual(["pendingaaaaa", "admin-ui", "unknown serial"]);
+    expect(operator.calls.find((c) => c.method === "reject")?.args).toEqual(["pendingaaaaa", "admin", "unknown serial"]);
   });
 
   it("ok/bulk approve: each well-formed id once; a request no longer pending is counted, not fatal; none → a notice", async () => {

@@ -2,8 +2,8 @@
  * One request: what the device asked for (subject, SANs, key, signature
  * algorithm, requested extensions), how it asked (challenge outcome, client
  * address, user agent), where it stands (state, decision, upstream progress,
- * timestamps) and its audit history; Approve and Reject behind confirmation
- * dialogs.
+ * timestamps), its approvals (four eyes) and its audit history; Approve and
+ * Reject behind confirmation dialogs, for operators who may decide.
  */
 import { html } from "hono/html";
 import type { RequestDetails } from "../../../ra/request-details.js";
@@ -11,6 +11,7 @@ import type { AuditEvent, Transaction, TransactionState } from "../../../ra/port
 import {
   challengeText, failInfoText, keyText, messageTypeText, orDash, requestName, STATE_LABEL, stateBadge, when, type Html,
 } from "./format.js";
+import { approvalsDetail, approvalsOf, approveLabel } from "./approvals.js";
 import { layout, message } from "./layout.js";
 
 export interface DetailModel {
@@ -21,6 +22,12 @@ export interface DetailModel {
   details: RequestDetails;
   /** An error about the last action on this page. */
   error?: string;
+  /** Approvals the request's profile needs (four eyes: 2; default 1). */
+  approvals?: number;
+  /** The signed-in operator's name. */
+  operator?: string;
+  /** False for a viewer: no Approve or Reject (default true). */
+  canDecide?: boolean;
 }
 
 /** States the operator may still reject from (as ra/operator.ts allows). */
@@ -77,20 +84,29 @@ function historyTable(history: readonly AuditEvent[]): Html {
 <tbody>${rows}</tbody></table>`;
 }
 
+/** Why this operator sees no Approve button on a pending request: it already gave its approval. */
+function waitingNote(m: DetailModel): Html | string {
+  const mine = m.operator !== undefined && approvalsOf(m.tx).some((a) => a.by === m.operator);
+  return mine && m.tx.state === "pending_approval" ? html`<p class="waiting" role="note">You approved this request; it waits for another operator.</p>` : "";
+}
+
 function actions(m: DetailModel): Html | string {
   const { tx } = m;
-  const canApprove = tx.state === "pending_approval";
+  if (m.canDecide === false) return "";
+  const mine = m.operator !== undefined && approvalsOf(tx).some((a) => a.by === m.operator);
+  const canApprove = tx.state === "pending_approval" && !mine;
   const canReject = REJECTABLE.has(tx.state);
-  if (!canApprove && !canReject) return "";
+  if (!canApprove && !canReject) return waitingNote(m);
+  const label = approveLabel(tx, m.approvals ?? 1);
   const name = requestName(tx);
   const approve = canApprove
-    ? html`<button type="button" class="primary" commandfor="approve-dialog" command="show-modal">Approve…</button>
+    ? html`<button type="button" class="primary" id="approve-open" commandfor="approve-dialog" command="show-modal">${label}…</button>
 <dialog id="approve-dialog" aria-labelledby="approve-title" aria-describedby="approve-desc">
 <form method="post" action="${m.base}/requests/${tx.id}/approve">
 <input type="hidden" name="csrf" value="${m.csrf}">
 <h2 id="approve-title">Approve this request?</h2>
 <p id="approve-desc">The request for <strong>${name}</strong> will be forwarded to the CA; the device gets its certificate on its next poll.</p>
-<div class="dialog-actions"><button type="submit" class="primary">Approve</button>
+<div class="dialog-actions"><button type="submit" class="primary">${label}</button>
 <button type="button" commandfor="approve-dialog" command="close" autofocus>Cancel</button></div>
 </form>
 </dialog>`
@@ -109,7 +125,7 @@ function actions(m: DetailModel): Html | string {
 </form>
 </dialog>`
     : "";
-  return html`<div class="actions" role="group" aria-label="Decision">${approve} ${reject}</div>`;
+  return html`${waitingNote(m)}<div class="actions" role="group" aria-label="Decision">${approve} ${reject}</div>`;
 }
 
 export function detailPage(m: DetailModel): Html {
@@ -142,6 +158,7 @@ ${item("Last change", when(tx.updatedAt))}
 <section aria-labelledby="h-outcome"><h2 id="h-outcome">Outcome</h2><dl>
 ${item("State", stateBadge(tx.state))}
 ${item("Decided by", orDash(tx.decidedBy))}
+${(m.approvals ?? 1) > 1 || approvalsOf(tx).length > 1 ? item("Approvals", approvalsDetail(tx, m.approvals ?? 1)) : ""}
 ${item("Reason", orDash(tx.reason))}
 ${item("failInfo", orDash(failInfoText(tx.failInfo)))}
 ${item("Certificate serial", tx.serial ? html`<code>${tx.serial}</code>` : orDash(undefined))}

@@ -70,6 +70,9 @@ const CHALLENGE_TEXT: Readonly<Record<ChallengeOutcome, string>> = {
   missing: "missing",
   wrong: "wrong",
   "otp-invalid": "one-time password unknown, used or expired",
+  "webhook-valid": "allowed by the challenge webhook",
+  "webhook-denied": "denied by the challenge webhook",
+  "webhook-unavailable": "challenge webhook did not answer",
 };
 
 export function challengeText(outcome: ChallengeOutcome): string {

@@ -8,6 +8,7 @@ import { html } from "hono/html";
 import type { RequestStats, Transaction, TransactionState } from "../../../ra/ports.js";
 import { requestsChart } from "./chart.js";
 import { keyText, orDash, requestName, STATE_DISPLAY_ORDER, STATE_LABEL, stateBadge, when, type Html } from "./format.js";
+import { approvalsLine } from "./approvals.js";
 import { layout, message } from "./layout.js";
 
 /** What the list shows: a state and/or profile, and a search over subject and transactionID. */
@@ -29,6 +30,10 @@ export interface ListModel {
   stats: RequestStats;
   /** A message about the last action (from the redirect after it). */
   notice?: string;
+  /** Approvals a manual request of a profile needs (four eyes: 2; default 1). */
+  approvals?: (profile: string) => number;
+  /** False for a viewer: no bulk approval (default true). */
+  canDecide?: boolean;
 }
 
 /** The filter as a query string (`state=…&profile=…&q=…`), empty parts left out. */
@@ -59,16 +64,16 @@ ${STATE_DISPLAY_ORDER.map((s) => item(STATE_LABEL[s], m.stats.counts[s], s))}
 </ul>`;
 }
 
-function row(tx: Transaction, base: string): Html {
+function row(tx: Transaction, base: string, needed: number, canDecide: boolean): Html {
   const name = requestName(tx);
   const pending = tx.state === "pending_approval";
-  const select = pending
+  const select = pending && canDecide
     ? html`<input type="checkbox" id="sel-${tx.id}" name="id" value="${tx.id}" form="bulk-form"><label for="sel-${tx.id}" class="visually-hidden">Select ${name}</label>`
     : "";
   const txid = tx.transactionId.length > 16 ? `${tx.transactionId.slice(0, 16)}…` : tx.transactionId;
   return html`<tr id="row-${tx.id}"${pending ? html` class="pending"` : ""}>
 <td class="select">${select}</td>
-<td class="nowrap">${stateBadge(tx.state)}</td>
+<td class="nowrap">${stateBadge(tx.state)}${approvalsLine(tx, needed)}</td>
 <th scope="row"><a id="link-${tx.id}" href="${base}/requests/${tx.id}">${name}</a>${tx.subject && tx.subject !== name ? html`<span class="sub">${tx.subject}</span>` : ""}</th>
 <td>${tx.profile}</td>
 <td><code>${txid}</code></td>
@@ -80,7 +85,7 @@ function row(tx: Transaction, base: string): Html {
 
 function requestTable(m: ListModel): Html {
   const caption = m.more ? `Requests: pending approval first, then newest first (the first ${m.rows.length} shown)` : "Requests: pending approval first, then newest first";
-  const body = m.rows.length === 0 ? html`<tr><td colspan="8" class="empty">No requests match.</td></tr>` : m.rows.map((tx) => row(tx, m.base));
+  const body = m.rows.length === 0 ? html`<tr><td colspan="8" class="empty">No requests match.</td></tr>` : m.rows.map((tx) => row(tx, m.base, m.approvals?.(tx.profile) ?? 1, m.canDecide !== false));
   return html`<table class="requests">
 <caption>${caption}</caption>
 <thead><tr>
@@ -142,7 +147,7 @@ ${message("status", m.notice)}
 <div id="request-list" data-live-url="${live}" data-sign-in-url="${m.base}/sign-in">
 <section class="overview" aria-label="Overview" id="live-summary">${liveSummary(m)}</section>
 ${filterForm(m)}
-${bulkControls(m)}
+${m.canDecide === false ? "" : bulkControls(m)}
 <p id="live-status" class="live-status" role="status" aria-live="polite">The list updates by itself.</p>
 <div id="live-table">${requestTable(m)}</div>
 </div>`;
