@@ -62,8 +62,8 @@ function ipBytes(ip: string): Uint8Array {
   return out;
 }
 
-/** RFC 5952 text: lower case, the longest run (first if tied) of two or more zero groups as "::". */
-function ipText(b: Uint8Array): string {
+/** An iPAddress GeneralName as text: dotted IPv4, or IPv6 in RFC 5952 form (lower case, the longest run, first if tied, of two or more zero groups as "::"). */
+export function ipText(b: Uint8Array): string {
   if (b.length === 4) return [...b].join(".");
   const groups: string[] = [];
   for (let i = 0; i + 1 < b.length; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));

@@ -5,6 +5,7 @@
  */
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
+import { ipText } from "../../src/crypto/extensions.js";
 import type { Kind } from "./ours.js";
 
 export type RefOutcome = { ok: true; view: unknown; trailing: boolean } | { ok: false; error: string };
@@ -115,19 +116,6 @@ function sans(exts: pkijs.Extension[] | undefined): string[] | undefined {
     if (id.tagClass === 3 && id.isConstructed && id.tagNumber === 0) return `otherName:${((gn as asn1js.Constructed).valueBlock.value[0] as asn1js.ObjectIdentifier).valueBlock.toString()}`;
     return `other:${hex(gn.toBER(false))}`;
   });
-}
-
-function ipText(b: Uint8Array): string {
-  if (b.length === 4) return [...b].join(".");
-  const groups: string[] = [];
-  for (let i = 0; i + 1 < b.length; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  let best = { at: -1, len: 1 };
-  for (let i = 0; i < groups.length; i++) {
-    let j = i;
-    while (groups[j] === "0") j++;
-    if (j - i > best.len) best = { at: i, len: j - i };
-  }
-  return best.at < 0 ? groups.join(":") : `${groups.slice(0, best.at).join(":")}::${groups.slice(best.at + best.len).join(":")}`;
 }
 
 function serialHex(i: asn1js.Integer): string {
