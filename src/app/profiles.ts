@@ -12,7 +12,9 @@ import { whileLocked } from "../fsutil/dir-lock.js";
 import { EmbeddedCa } from "../upstream/embedded-ca.js";
 import { enrollRaIdentity } from "../upstream/ra-enroll.js";
 import { ScepUpstream } from "../upstream/scep-upstream.js";
+import type { UpstreamTlsPem } from "../upstream/upstream-http.js";
 import { bootstrapDevRaIdentity, loadRaIdentity, type LoadedRaIdentity } from "./ra-identity.js";
+import { readUpstreamTls } from "./tls-files.js";
 
 export interface ProfileDeps {
   clock: Clock;
@@ -56,7 +58,7 @@ export function defaultRaSubject(name: string): string {
  * key and certificate enrolled from that CA on first start (`scepgate ra init`
  * does the same by hand) and reused afterwards.
  */
-async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConfig & { upstream: UpstreamConfig }, deps: ProfileDeps): Promise<LoadedRaIdentity> {
+async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConfig & { upstream: UpstreamConfig }, tls: UpstreamTlsPem | undefined, deps: ProfileDeps): Promise<LoadedRaIdentity> {
   if (cfg.ra) return loadRaIdentity(cfg.ra, name);
   const files = generatedRaFiles(config, name);
   // Several processes may share dataDir on their first start: one enrolls, the others wait for its result.
@@ -71,6 +73,7 @@ async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConf
       keyFile: files.keyFile,
       certFile: files.certFile,
       timeoutMs: cfg.upstream.timeout,
+      tls,
       pollIntervalMs: Math.min(cfg.upstream.pollInterval, 10_000),
       maxWaitMs: RA_ENROLL_MAX_WAIT_MS,
       logger: deps.logger,
@@ -83,12 +86,14 @@ async function upstreamRaIdentity(config: Config, name: string, cfg: ProfileConf
 
 async function identityAndCa(config: Config, name: string, cfg: ProfileConfig, deps: ProfileDeps): Promise<{ loaded: LoadedRaIdentity; upstream: UpstreamCa }> {
   if (cfg.upstream) {
-    const loaded = await upstreamRaIdentity(config, name, { ...cfg, upstream: cfg.upstream }, deps);
+    const tls = await readUpstreamTls(cfg.upstream.tls, name);
+    const loaded = await upstreamRaIdentity(config, name, { ...cfg, upstream: cfg.upstream }, tls, deps);
     const upstream = new ScepUpstream({
       url: cfg.upstream.url,
       caFingerprint: cfg.upstream.caFingerprint,
       challenge: cfg.upstream.challenge,
       timeoutMs: cfg.upstream.timeout,
+      tls,
       capsRefreshMs: cfg.upstream.capsRefresh,
       identity: loaded.identity,
       clock: deps.clock,

@@ -11,6 +11,7 @@ import type { Logger } from "../ra/ports.js";
 import { enrollRaIdentity } from "../upstream/ra-enroll.js";
 import { defaultRaSubject, generatedRaFiles } from "./profiles.js";
 import { systemClock } from "./runtime.js";
+import { readUpstreamTls } from "./tls-files.js";
 
 export interface RaInitOptions {
   profile: string;
@@ -51,6 +52,7 @@ export async function initRaIdentity(loaded: LoadedConfig, o: RaInitOptions, log
     keyFile: files.keyFile,
     certFile: files.certFile,
     timeoutMs: cfg.upstream?.timeout ?? 30_000,
+    tls: url.toLowerCase().startsWith("https:") ? await readUpstreamTls(cfg.upstream?.tls, o.profile) : undefined,
     pollIntervalMs: Math.min(cfg.upstream?.pollInterval ?? 10_000, 10_000),
     maxWaitMs: 60 * 60_000,
     logger,

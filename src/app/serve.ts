@@ -5,12 +5,15 @@ import { pingRedis } from "../store/index.js";
 import { MeteredScepService } from "./metered-scep-service.js";
 import { retentionMetrics } from "./metrics-wiring.js";
 import { approvalsByProfile, operatorAccounts, sessionKeyOf } from "./admin-operators.js";
+import { readListenerIdentity } from "./tls-files.js";
 import type { Runtime } from "./runtime.js";
 import { startWorkers, type WorkersHandle } from "./workers.js";
 
 export interface Serving {
   server: HttpServer;
   url: string;
+  /** What SIGHUP does: re-reads `listen.tls` (new connections get it; a bad one is logged and the current one kept). */
+  reload(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,23 +34,39 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
   const workers: WorkersHandle | undefined = opts.workers ? await startWorkers(rt, retentionMetrics(metrics)) : undefined;
   let server: HttpServer;
   try {
-    server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port });
+    const tls = config.listen.tls && (await readListenerIdentity(config.listen.tls));
+    if (tls) rt.logger.info(tls.summary, "HTTPS listener certificate");
+    server = await startHttpServer(app, { host: config.listen.host, port: config.listen.port, tls: tls?.pem });
   } catch (err) {
     await workers?.close();
     throw err;
   }
   const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
-  const url = `http://${host}:${server.port}/scep`;
+  const origin = `${server.secure ? "https" : "http"}://${host}:${server.port}`;
+  const url = `${origin}/scep`;
   rt.logger.info(
     { url, profiles: rt.profiles.map((p) => p.name), redis: config.redis.url ? "configured" : rt.redis.url, config: rt.loaded.source },
     "scepgate listening",
   );
   if (!admin && rt.loaded.source === "defaults") {
-    rt.logger.info({}, `the operator page is off: set admin.token (or SCEPGATE_ADMIN_TOKEN, 16+ characters) and open http://${host}:${server.port}/admin/ui`);
+    rt.logger.info({}, `the operator page is off: set admin.token (or SCEPGATE_ADMIN_TOKEN, 16+ characters) and open ${origin}/admin/ui`);
   }
   return {
     server,
     url,
+    reload: async () => {
+      if (!config.listen.tls) {
+        rt.logger.info({}, "SIGHUP: nothing to reload (listen.tls is not set)");
+        return;
+      }
+      try {
+        const tls = await readListenerIdentity(config.listen.tls);
+        server.setTlsIdentity(tls.pem);
+        rt.logger.info(tls.summary, "SIGHUP: HTTPS listener certificate reloaded");
+      } catch (err) {
+        rt.logger.error({ err: (err as Error).message }, "SIGHUP: HTTPS listener certificate not reloaded, the current one stays");
+      }
+    },
     stop: async () => {
       await server.close();
       await workers?.close(); // lets active forward steps finish: none is lost or sent twice

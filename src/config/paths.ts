@@ -10,27 +10,38 @@ import type { Config, RaConfig } from "./schema.js";
 
 type Identity = Omit<RaConfig, "encryption">;
 
-function resolveIdentity<T extends Identity>(identity: T, baseDir: string): T {
-  const out = { ...identity };
-  for (const key of ["cert", "key", "p12"] as const) {
+/** `files` with each of `keys` that is set made absolute against `baseDir`. */
+function resolveFiles<T extends object, K extends keyof T>(files: T, keys: readonly K[], baseDir: string): T {
+  const out = { ...files };
+  for (const key of keys) {
     const file = out[key];
-    if (file !== undefined) out[key] = path.resolve(baseDir, file);
+    if (typeof file === "string") out[key] = path.resolve(baseDir, file) as T[K];
   }
   return out;
 }
 
+function resolveIdentity<T extends Identity>(identity: T, baseDir: string): T {
+  return resolveFiles(identity, ["cert", "key", "p12"], baseDir);
+}
+
 /**
- * Returns `config` with `dataDir`, `audit.file` and every `ra` file (`cert`,
- * `key`, `p12`, and those of `ra.encryption`) made absolute against `baseDir`.
+ * Returns `config` with `dataDir`, `audit.file`, `listen.tls`, every `ra` file
+ * (`cert`, `key`, `p12`, and those of `ra.encryption`) and every
+ * `upstream.tls` file made absolute against `baseDir`.
  */
 export function resolvePaths(config: Config, baseDir: string): Config {
   const profiles = Object.fromEntries(Object.entries(config.profiles).map(([name, profile]) => {
-    const ra = profile.ra;
-    if (ra === undefined) return [name, profile];
-    const resolved = resolveIdentity(ra, baseDir);
-    if (ra.encryption !== undefined) resolved.encryption = resolveIdentity(ra.encryption, baseDir);
-    return [name, { ...profile, ra: resolved }];
+    const out = { ...profile };
+    if (profile.ra !== undefined) {
+      out.ra = resolveIdentity(profile.ra, baseDir);
+      if (profile.ra.encryption !== undefined) out.ra.encryption = resolveIdentity(profile.ra.encryption, baseDir);
+    }
+    if (profile.upstream?.tls !== undefined) {
+      out.upstream = { ...profile.upstream, tls: resolveFiles(profile.upstream.tls, ["ca", "cert", "key"], baseDir) };
+    }
+    return [name, out];
   }));
   const audit = config.audit.file === undefined ? config.audit : { ...config.audit, file: path.resolve(baseDir, config.audit.file) };
-  return { ...config, dataDir: path.resolve(baseDir, config.dataDir), audit, profiles };
+  const listen = config.listen.tls === undefined ? config.listen : { ...config.listen, tls: resolveFiles(config.listen.tls, ["cert", "key"], baseDir) };
+  return { ...config, listen, dataDir: path.resolve(baseDir, config.dataDir), audit, profiles };
 }

@@ -10,6 +10,7 @@
 import * as z from "zod";
 import { duration, flag, integer, mapping, oneOf, regexSource, sha256Fingerprint, text, url } from "./fields.js";
 import { raSchema } from "./identity.js";
+import { checkUpstreamTls, listenTlsSchema, upstreamTlsSchema } from "./tls.js";
 import { approvalSchema, checkAdmin, operatorsSchema } from "./operators.js";
 import { CHALLENGE_WEBHOOK_KEYS, CHALLENGE_WEBHOOK_REQUIRED, challengeWebhookShape, notifySchema } from "./webhooks.js";
 
@@ -45,7 +46,8 @@ const upstreamSchema = mapping({
   maxPendingAge: duration().prefault("7d"),
   pollInterval: duration(1).prefault("1m"),
   capsRefresh: duration().prefault("1h"),
-});
+  tls: upstreamTlsSchema.optional(),
+}).superRefine(checkUpstreamTls);
 
 /** How a profile checks the challenge password of a request. */
 const challengeSchema = mapping({
@@ -114,6 +116,7 @@ export const configSchema = mapping({
   listen: mapping({
     host: text().default("127.0.0.1"),
     port: integer(0, 65535).default(8080),
+    tls: listenTlsSchema.optional(),
   }).prefault({}),
   dataDir: text().default("./data"),
   redis: mapping({

@@ -1,15 +1,21 @@
 /**
  * The edge's error channel (DESIGN.md "Errors have two channels"): input we
- * cannot use gets a 4xx with ONE line of text/plain; our own fault gets 500
- * `internal error`, with the detail only in the log.
+ * cannot use gets a 4xx with ONE line of text/plain; an upstream CA we need
+ * for the answer (GetCACert before its chain is known, GetCRL, GetCert) and
+ * cannot reach gets 503 with Retry-After; our own fault gets 500 `internal
+ * error`, with the detail only in the log.
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { UpstreamError } from "../ra/errors.js";
 import type { EdgeEnv, EdgeLogger } from "./types.js";
 
 /** Exactly what the error responses carry. */
 export const TEXT_PLAIN = "text/plain; charset=UTF-8";
+
+/** Retry-After (s) of a 503 for an unreachable upstream: clients and balancers come back instead of failing for good. */
+const UPSTREAM_RETRY_AFTER_S = 30;
 
 /** Base of the edge's errors: an HTTP status and a one-line reason for the client. */
 export class EdgeError extends Error {
@@ -63,6 +69,11 @@ export function createErrorHandler(logger: EdgeLogger): ErrorHandler<EdgeEnv> {
     }
     if (err instanceof HTTPException && err.status < 500) {
       return textLine(c, err.status, printable(err.message || "bad request", 200));
+    }
+    if (err instanceof UpstreamError && (err.kind === "unreachable" || err.kind === "timeout")) {
+      logger.warn({ method: c.req.method, path: printable(c.req.path, 256), operation: c.get("operation"), reason: err.message }, "upstream CA unavailable");
+      c.header("retry-after", String(UPSTREAM_RETRY_AFTER_S));
+      return textLine(c, 503, "the upstream CA is unavailable; try again later");
     }
     const requestId = nextRequestId();
     c.set("requestId", requestId);

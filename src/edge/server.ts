@@ -1,8 +1,9 @@
 /**
- * The HTTP listener: @hono/node-server on node:http, tuned for clients and
- * load balancers that keep connections alive.
+ * The HTTP listener: @hono/node-server on node:http (or node:https with
+ * `tls`), tuned for clients and load balancers that keep connections alive.
  */
 import type { Server } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
@@ -26,11 +27,27 @@ export interface HttpServerOptions {
   maxHeaderBytes?: number;
   /** How long close() waits for requests in flight before cutting them (ms). Default 10 s. */
   closeGraceMs?: number;
+  /** Serve HTTPS with this certificate (leaf first, then its chain) and key. */
+  tls?: TlsIdentityPem;
+}
+
+/** A TLS server identity as PEM text. */
+export interface TlsIdentityPem {
+  cert: string;
+  key: string;
 }
 
 export interface HttpServer {
   /** The port actually bound. */
   port: number;
+  /** Whether it serves HTTPS. */
+  secure: boolean;
+  /**
+   * Replaces the TLS identity (HTTPS only): new connections get it, open ones
+   * keep theirs, nothing is dropped. Throws, keeping the current identity,
+   * when the PEM is unusable or the key does not match the certificate.
+   */
+  setTlsIdentity(pem: TlsIdentityPem): void;
   /** Stop accepting, let requests in flight finish (up to the grace time), close. */
   close(): Promise<void>;
 }
@@ -45,7 +62,8 @@ export async function startHttpServer(app: Hono<any, any, any>, opts: HttpServer
     // NOTE(client): Cisco IOS speaks HTTP/1.0 and may omit Host; without this
     // node-server answers 400 "Missing host header".
     hostname: "localhost",
-    serverOptions: { keepAliveTimeout, maxHeaderSize: opts.maxHeaderBytes ?? 64 * 1024 },
+    serverOptions: { keepAliveTimeout, maxHeaderSize: opts.maxHeaderBytes ?? 64 * 1024, ...opts.tls },
+    ...(opts.tls ? { createServer: createHttpsServer } : {}),
   }) as Server;
   // headersTimeout must exceed keepAliveTimeout, or a slow next request on a
   // kept-alive connection is cut with 408.
@@ -59,7 +77,15 @@ export async function startHttpServer(app: Hono<any, any, any>, opts: HttpServer
     });
   });
   const { port } = server.address() as AddressInfo;
-  return { port, close: () => closeServer(server, opts.closeGraceMs ?? 10_000) };
+  return {
+    port,
+    secure: opts.tls !== undefined,
+    setTlsIdentity: (pem) => {
+      if (!opts.tls) throw new Error("this listener serves plain HTTP: there is no TLS identity to replace");
+      (server as unknown as HttpsServer).setSecureContext(pem);
+    },
+    close: () => closeServer(server, opts.closeGraceMs ?? 10_000),
+  };
 }
 
 function closeServer(server: Server, graceMs: number): Promise<void> {

@@ -36,7 +36,7 @@ import { enrollmentResult } from "./cert-rep-results.js";
 import { loadOrCreateKey } from "./embedded-ca.js";
 import { scepExchange, type ExchangeContext, type ExchangeParty } from "./scep-exchange.js";
 import { UpstreamDirectory } from "./upstream-directory.js";
-import { UpstreamHttp } from "./upstream-http.js";
+import { UpstreamHttp, type UpstreamTlsPem } from "./upstream-http.js";
 
 export interface RaEnrollOptions {
   url: string;
@@ -49,6 +49,8 @@ export interface RaEnrollOptions {
   keyFile: string;
   certFile: string;
   timeoutMs: number;
+  /** TLS towards an https upstream (private CA, client certificate). */
+  tls?: UpstreamTlsPem;
   pollIntervalMs: number;
   maxWaitMs: number;
   logger: Logger;
@@ -77,7 +79,7 @@ export async function enrollRaIdentity(o: RaEnrollOptions): Promise<{ certPem: s
   const key = await loadOrCreateKey(o.keyFile);
   if (key.asymmetricKeyType !== "rsa") throw new KeyError(`${o.keyFile}: the RA key must be RSA (clients encrypt their requests to it), not ${key.asymmetricKeyType}`);
 
-  const http = new UpstreamHttp(o.url, o.timeoutMs);
+  const http = new UpstreamHttp(o.url, o.timeoutMs, o.tls);
   const directory = new UpstreamDirectory({ http, caFingerprint: o.caFingerprint, capsRefreshMs: o.maxWaitMs + o.timeoutMs, clock: o.clock, logger: o.logger });
   const ctx: ExchangeContext = { http, info: await directory.get(), clock: o.clock, logger: o.logger };
   const subject = buildName(o.subject);

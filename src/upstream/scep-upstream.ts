@@ -36,7 +36,7 @@ import { withChallengePassword } from "./csr-challenge.js";
 import { parseNextCaCert } from "./next-ca-cert.js";
 import { scepExchange, type ExchangeMessage, type ExchangeParty } from "./scep-exchange.js";
 import { UpstreamDirectory, type UpstreamInfo } from "./upstream-directory.js";
-import { httpError, UpstreamHttp } from "./upstream-http.js";
+import { httpError, UpstreamHttp, type UpstreamTlsPem } from "./upstream-http.js";
 
 export interface ScepUpstreamOptions {
   /** The upstream's SCEP URL. */
@@ -47,6 +47,8 @@ export interface ScepUpstreamOptions {
   challenge?: string;
   /** Per HTTP exchange, body included. */
   timeoutMs: number;
+  /** TLS towards an https upstream (private CA, client certificate). */
+  tls?: UpstreamTlsPem;
   /** How long GetCACaps / GetCACert answers are kept. */
   capsRefreshMs: number;
   /** Signs requests as the RA; its decryption keys open the answers. */
@@ -62,7 +64,7 @@ export class ScepUpstream implements UpstreamCa {
   private readonly party: ExchangeParty;
 
   constructor(private readonly o: ScepUpstreamOptions) {
-    this.http = new UpstreamHttp(o.url, o.timeoutMs);
+    this.http = new UpstreamHttp(o.url, o.timeoutMs, o.tls);
     this.directory = new UpstreamDirectory({ http: this.http, caFingerprint: o.caFingerprint, capsRefreshMs: o.capsRefreshMs, clock: o.clock, logger: o.logger });
     const { signer, decryption } = o.identity;
     this.party = { signer: { cert: signer.cert, key: signer.key, certificates: [signer.cert.der] }, decryption };

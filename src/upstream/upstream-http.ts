@@ -1,8 +1,11 @@
 /**
  * The HTTP transport to the upstream SCEP CA (RFC 8894 §4.1): GET with
  * `operation` and `message` query parameters, POST of a PKIOperation body.
- * node's global fetch (undici: keep-alive) under an AbortSignal timeout that
- * covers the whole exchange, body included.
+ * undici's fetch (keep-alive) under an AbortSignal timeout that covers the
+ * whole exchange, body included. Each upstream has its own undici Agent, which
+ * carries its TLS settings: a private CA for the upstream's server
+ * certificate, and the RA's client certificate for mutual TLS. (Node's global
+ * fetch takes no TLS options; its bundled undici is not importable.)
  *
  * Failures become {@link UpstreamError}s of the kind the forward worker acts
  * on: no connection (refused, DNS, reset before an answer) → `unreachable`;
@@ -12,7 +15,17 @@
  *
  * Nothing here logs: bodies may carry challenge passwords.
  */
+import { Agent, fetch, type RequestInit } from "undici";
 import { UpstreamError } from "../ra/errors.js";
+
+/** TLS towards an https upstream, as PEM text. */
+export interface UpstreamTlsPem {
+  /** Trusted CA certificates for the upstream's server certificate, instead of the system's. */
+  ca?: string;
+  /** The RA's TLS client certificate (with `key`), for an upstream that wants mutual TLS. */
+  cert?: string;
+  key?: string;
+}
 
 /** What an upstream answered. */
 export interface HttpAnswer {
@@ -27,15 +40,32 @@ export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 /** Identifies the RA in the upstream's access log. */
 const USER_AGENT = "scepgate";
 
+/**
+ * NOTE(TLS 1.3): the client's handshake is done before the server checks the
+ * client certificate, so a refused one shows as the server closing the
+ * connection (often with no alert at all), which undici reports as
+ * "other side closed".
+ */
+const CLOSED_OVER_TLS_HINT = "; an https upstream does this when it refuses the TLS client certificate (see upstream.tls)";
+
 /** Longest excerpt of an error body quoted in an UpstreamError. */
 const EXCERPT_CHARS = 200;
 
 export class UpstreamHttp {
+  private readonly agent: Agent;
+
   constructor(
     /** The upstream's SCEP URL (e.g. `http://ca.example:8080/scep`). */
     readonly url: string,
     readonly timeoutMs: number,
-  ) {}
+    tls?: UpstreamTlsPem,
+  ) {
+    this.agent = new Agent(tls ? { connect: { ca: tls.ca, cert: tls.cert, key: tls.key } } : {});
+    this.closedHint = url.toLowerCase().startsWith("https:") ? CLOSED_OVER_TLS_HINT : "";
+  }
+
+  /** Added to "other side closed": over TLS that is how a refused client certificate shows. */
+  private readonly closedHint: string;
 
   /** `GET url?operation=OP[&message=M]` (M URL-encoded here). */
   get(operation: string, message?: string): Promise<HttpAnswer> {
@@ -55,11 +85,11 @@ export class UpstreamHttp {
   private async send(operation: string, url: URL, init: RequestInit): Promise<HttpAnswer> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
-      const res = await fetch(url, { ...init, signal });
+      const res = await fetch(url, { ...init, signal, dispatcher: this.agent });
       const body = await readLimited(res, operation);
       return { status: res.status, contentType: res.headers.get("content-type") ?? "", body };
     } catch (err) {
-      throw transportError(operation, this.timeoutMs, err);
+      throw transportError(operation, this.timeoutMs, err, this.closedHint);
     }
   }
 }
@@ -82,13 +112,18 @@ async function readLimited(res: Response, operation: string): Promise<Uint8Array
 }
 
 /** Maps what fetch threw to an UpstreamError (UpstreamErrors pass through). */
-function transportError(operation: string, timeoutMs: number, err: unknown): UpstreamError {
+function transportError(operation: string, timeoutMs: number, err: unknown, closedHint: string): UpstreamError {
   if (err instanceof UpstreamError) return err;
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") {
     return new UpstreamError(`upstream ${operation}: no answer within ${timeoutMs} ms`, "timeout", undefined, { cause: err });
   }
-  const detail = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+  const code = e?.cause?.code;
+  const message = e?.cause?.message;
+  let detail = code ?? message ?? e?.message ?? String(err);
+  // A TLS failure's code alone (ERR_SSL_…, UNABLE_TO_VERIFY_LEAF_SIGNATURE) does not say what was refused: keep the message too.
+  if (code !== undefined && message && message !== code && /SSL|TLS|CERT|SIGNATURE|ISSUER/.test(code)) detail = `${code}: ${message}`;
+  if (code === "UND_ERR_SOCKET" && message) detail = `${code}: ${message}${closedHint}`;
   return new UpstreamError(`upstream ${operation}: cannot reach the CA (${detail})`, "unreachable", undefined, { cause: err });
 }
 

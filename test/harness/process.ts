@@ -6,6 +6,7 @@
  * registry, so nothing outlives the test worker.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { Agent, fetch } from "undici";
 import { registerCleanup } from "./cleanup.js";
 
 /** Options shared by {@link run} and {@link startProcess}. */
@@ -207,6 +208,8 @@ export interface WaitForUrlOptions {
   process?: ManagedProcess;
   /** Which answer counts as up; default any HTTP status below 500. */
   accept?: (res: Response) => boolean;
+  /** For an https URL: trust this CA (PEM text) instead of the system's. */
+  ca?: string;
 }
 
 /**
@@ -216,13 +219,14 @@ export interface WaitForUrlOptions {
 export async function waitForUrl(url: string, opts: WaitForUrlOptions = {}): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   const accept = opts.accept ?? ((res: Response) => res.status < 500);
+  const dispatcher = opts.ca === undefined ? undefined : new Agent({ connect: { ca: opts.ca } });
   let last: string;
   for (;;) {
     if (opts.process && !opts.process.isRunning()) {
       throw new Error(`${opts.process.name} exited while waiting for ${url}:\n${opts.process.output()}`);
     }
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      const res = (await fetch(url, { signal: AbortSignal.timeout(2_000), dispatcher })) as unknown as Response;
       await res.arrayBuffer();
       if (accept(res)) return;
       last = `HTTP ${res.status}`;

@@ -52,6 +52,8 @@ export interface ScepgateOptions {
   redis?: RedisHandle;
   /** Echo scepgate's output to stderr (debugging). */
   echo?: boolean;
+  /** The CA (PEM text) of `listen.tls`'s certificate: the harness then talks HTTPS to it, trusting that CA. */
+  tlsCa?: string;
 }
 
 /** How {@link Scepgate.stop} went. */
@@ -62,9 +64,9 @@ export interface StopInfo extends ExitInfo {
 
 /** A running scepgate. */
 export interface Scepgate {
-  /** `http://127.0.0.1:PORT/scep` */
+  /** `http://127.0.0.1:PORT/scep` (https with `tlsCa`) */
   readonly url: string;
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (https with `tlsCa`) */
   readonly baseUrl: string;
   readonly port: number;
   /** The working directory of the process. */
@@ -184,7 +186,11 @@ class ScepgateProcess {
       this.exit = info;
       this.outputs.push(p.output());
     });
-    await waitForUrl(`http://127.0.0.1:${this.port}/healthz`, { process: p, timeoutMs: BOOT_TIMEOUT_MS, accept: (r) => r.ok });
+    await waitForUrl(`${this.scheme()}://127.0.0.1:${this.port}/healthz`, { process: p, timeoutMs: BOOT_TIMEOUT_MS, accept: (r) => r.ok, ca: this.opts.tlsCa });
+  }
+
+  private scheme(): "http" | "https" {
+    return this.opts.tlsCa === undefined ? "http" : "https";
   }
 
   private current(): ManagedProcess {
@@ -210,7 +216,7 @@ class ScepgateProcess {
 
   handle(): Scepgate {
     const { dir, dataDir, configFile, keyPrefix } = this.layout;
-    const base = `http://127.0.0.1:${this.port}`;
+    const base = `${this.scheme()}://127.0.0.1:${this.port}`;
     return {
       url: `${base}/scep`,
       baseUrl: base,

@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fetchCaChain, keyUsage } from "../openssl.js";
-import { run } from "../process.js";
+import { run, type RunOptions } from "../process.js";
 import { makeTempDir } from "../tmp.js";
 import { dropPluginNoise, pickCert, readOrEmpty, type EnrollResult } from "./result.js";
 
@@ -42,6 +42,13 @@ export interface PkiOptions {
   rsaPadding?: "pkcs1" | "pss";
   /** Run `pki --scep` with its RSA key in this strongSwan plugin; default: the machine's plugin configuration. */
   rsaBackend?: RsaBackend;
+  /**
+   * A PEM CA file that pki trusts for an https URL. NOTE(strongSwan 5.9.8):
+   * the curl plugin has no CA option, and libcurl reads the system bundle, so
+   * pki runs in a private mount namespace (`unshare -m`, root) where this file
+   * is bind-mounted over /etc/ssl/certs/ca-certificates.crt.
+   */
+  trustedCa?: string;
 }
 
 /**
@@ -109,7 +116,7 @@ export async function enrollPki(url: string, opts: PkiOptions): Promise<PkiResul
   const started = Date.now();
   const dir = makeTempDir("pki-");
   let log = "";
-  const scepca = await run("pki", pkiScepcaArgs(url, dir), { timeoutMs: 30_000 });
+  const scepca = await runPki(pkiScepcaArgs(url, dir), { timeoutMs: 30_000 }, opts.trustedCa);
   log += `$ pki --scepca --url ${url}\n${dropPluginNoise(scepca.stdout + scepca.stderr)}\n[harness] exit ${scepca.code}\n`;
   const ca = await chooseCaFiles(url, dir);
   log += ca.note;
@@ -125,6 +132,13 @@ export async function enrollPki(url: string, opts: PkiOptions): Promise<PkiResul
   }
   await writeFile(join(dir, "key.pem"), keyPem, { mode: 0o600 });
   return attempt(url, dir, opts, ca, { log, started }, opts.timeoutMs);
+}
+
+/** `pki ARGS`, inside a mount namespace that trusts `trustedCa` when given (see {@link PkiOptions.trustedCa}). */
+function runPki(args: string[], opts: RunOptions, trustedCa: string | undefined): ReturnType<typeof run> {
+  if (trustedCa === undefined) return run("pki", args, opts);
+  const script = 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec pki "$@"';
+  return run("unshare", ["--mount", "sh", "-c", script, trustedCa, ...args], opts);
 }
 
 function pkiScepcaArgs(url: string, dir: string): string[] {
@@ -153,7 +167,7 @@ async function attempt(
     shown.push("--password", "***");
   }
   const limit = timeoutMs ?? (maxPoll + 30) * 1_000;
-  const r = await run("pki", args, { timeoutMs: limit, env: pkiEnv(dir, opts) });
+  const r = await runPki(args, { timeoutMs: limit, env: pkiEnv(dir, opts) }, opts.trustedCa);
   await writeFile(join(dir, "cert.pem"), r.stdout);
   const keyPem = await readOrEmpty(join(dir, "key.pem"));
   const picked = pickCert(r.stdout, keyPem);

@@ -30,6 +30,8 @@ export interface ScepclientOptions {
   caFingerprint?: string;
   /** Run with `-debug`. */
   debug?: boolean;
+  /** A PEM CA file it trusts for an https URL instead of the system's (Go reads SSL_CERT_FILE). */
+  trustedCa?: string;
 }
 
 /** A scepclient result that can send the same request again. */
@@ -58,7 +60,8 @@ async function attempt(url: string, dir: string, opts: ScepclientOptions, timeou
   if (opts.caFingerprint !== undefined) args.push("-ca-fingerprint", opts.caFingerprint);
   if (opts.debug) args.push("-debug");
 
-  const r = await run("scepclient", args, { cwd: work, timeoutMs });
+  const env = opts.trustedCa === undefined ? undefined : { ...process.env, SSL_CERT_FILE: opts.trustedCa };
+  const r = await run("scepclient", args, { cwd: work, timeoutMs, env });
   const keyPem = await readOrEmpty(join(dir, "key.pem"));
   const picked = pickCert(await readOrEmpty(join(dir, "cert.pem")), keyPem);
   const ok = r.code === 0 && picked.certPem !== undefined;

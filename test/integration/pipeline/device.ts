@@ -41,6 +41,8 @@ export interface DeviceOptions {
   keyPem?: string;
   /** The transactionID to use (e.g. a real client's, from `requests list`); default random. */
   transactionId?: string;
+  /** Where to fetch GetCACert (an RA serving the same RA identity); default the device's own URL. */
+  caCertFrom?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export class Device {
   static async create(url: string, cn: string, o: DeviceOptions = {}): Promise<Device> {
     const key = o.keyPem === undefined ? generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey : createPrivateKey(o.keyPem);
     const cert = selfSignedDeviceCert(cn, key);
-    return new Device(url, cn, o.transactionId ?? randomBytes(16).toString("hex"), key, cert, await fetchRaView(url));
+    return new Device(url, cn, o.transactionId ?? randomBytes(16).toString("hex"), key, cert, await fetchRaView(o.caCertFrom ?? url));
   }
 
   /** The private key as PKCS#8 PEM. */

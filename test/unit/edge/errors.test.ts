@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { UpstreamError } from "../../../src/ra/errors.js";
 import { CAPS, makeApp, streamOf } from "./fakes.js";
 
 const TEXT = "text/plain; charset=UTF-8";
@@ -155,6 +156,19 @@ describe("our own faults → 500", () => {
     expect(await res.text()).toBe("internal error");
     const again = await app.request("/scep?operation=GetCACaps");
     expect(await again.text()).toBe(CAPS);
+  });
+
+  it("fail/an unreachable or silent upstream CA → 503 one line with Retry-After, the reason only in the log; an upstream protocol error stays 500", async () => {
+    const { app, scep, entries } = makeApp();
+    for (const kind of ["unreachable", "timeout"] as const) {
+      scep.getCaCert.mockRejectedValueOnce(new UpstreamError(`upstream GetCACert: cannot reach the CA (ECONNREFUSED ${kind})`, kind));
+      const res = await app.request("/scep?operation=GetCACert");
+      await expectLine(res, 503, "the upstream CA is unavailable; try again later");
+      expect(res.headers.get("retry-after")).toBe("30");
+      expect(entries.some((e) => e.msg === "upstream CA unavailable" && String(e.obj["reason"]).includes(kind))).toBe(true);
+    }
+    scep.getCaCert.mockRejectedValueOnce(new UpstreamError("upstream GetCACert: garbled", "protocol"));
+    expect((await app.request("/scep?operation=GetCACert")).status).toBe(500);
   });
 
   it("fail/synchronous throw from hasProfile → 500", async () => {
