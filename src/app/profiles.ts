@@ -14,6 +14,7 @@ import { enrollRaIdentity } from "../upstream/ra-enroll.js";
 import { ScepUpstream } from "../upstream/scep-upstream.js";
 import type { UpstreamTlsPem } from "../upstream/upstream-http.js";
 import { bootstrapDevRaIdentity, loadRaIdentity, type LoadedRaIdentity } from "./ra-identity.js";
+import { rolloverFile } from "./rollover-file.js";
 import { readUpstreamTls } from "./tls-files.js";
 
 export interface ProfileDeps {
@@ -94,6 +95,7 @@ async function identityAndCa(config: Config, name: string, cfg: ProfileConfig, d
       challenge: cfg.upstream.challenge,
       timeoutMs: cfg.upstream.timeout,
       tls,
+      rollover: rolloverFile(path.join(generatedRaFiles(config, name).dir, "upstream-next-ca.pem")),
       capsRefreshMs: cfg.upstream.capsRefresh,
       identity: loaded.identity,
       clock: deps.clock,

@@ -33,7 +33,8 @@ function parseAll(ders: readonly Uint8Array[], label: string): Certificate[] {
 /**
  * An enrollment's answer. SUCCESS must hold a certificate for the CSR's key
  * (not blindly the first: CAs add their own certificates to the bundle),
- * issued by a CA on the bundle's other certificates or the served CA path;
+ * issued by a CA on the bundle's other certificates, the served CA path or an
+ * active rollover CA;
  * the chain is that path, issuing CA first.
  */
 export function enrollmentResult(rep: CertRep, csrSpki: Uint8Array, info: UpstreamInfo, label: string): UpstreamResult {
@@ -42,7 +43,8 @@ export function enrollmentResult(rep: CertRep, csrSpki: Uint8Array, info: Upstre
   const certs = parseAll(rep.certificates, label);
   const issued = certs.find((c) => Buffer.compare(c.spki, csrSpki) === 0);
   if (!issued) throw protocolError(label, `SUCCESS without a certificate for the requested key (${certs.length} certificate(s) in the bundle)`);
-  const path = issuerPath(issued, [...certs.filter((c) => c !== issued), ...info.caPath]);
+  // trustedSigners: the CA path, and a rollover CA from its notBefore (its issuing may precede its GetCACert).
+  const path = issuerPath(issued, [...certs.filter((c) => c !== issued), ...info.trustedSigners]);
   if (path.length === 0) throw protocolError(label, `the issued certificate's issuer (${issued.issuerText()}) is neither in the bundle nor the upstream's CA`);
   return { status: "issued", certificate: issued.der, chain: path.map((c) => c.der) };
 }

@@ -33,10 +33,9 @@ import type { CertificateRef, Clock, EnrollRequest, Logger, UpstreamCa, Upstream
 import { hasCapability } from "./algorithm-choice.js";
 import { enrollmentResult, queryResult } from "./cert-rep-results.js";
 import { withChallengePassword } from "./csr-challenge.js";
-import { parseNextCaCert } from "./next-ca-cert.js";
 import { scepExchange, type ExchangeMessage, type ExchangeParty } from "./scep-exchange.js";
-import { UpstreamDirectory, type UpstreamInfo } from "./upstream-directory.js";
-import { httpError, UpstreamHttp, type UpstreamTlsPem } from "./upstream-http.js";
+import { UpstreamDirectory, type RolloverMemory, type UpstreamInfo } from "./upstream-directory.js";
+import { UpstreamHttp, type UpstreamTlsPem } from "./upstream-http.js";
 
 export interface ScepUpstreamOptions {
   /** The upstream's SCEP URL. */
@@ -49,6 +48,8 @@ export interface ScepUpstreamOptions {
   timeoutMs: number;
   /** TLS towards an https upstream (private CA, client certificate). */
   tls?: UpstreamTlsPem;
+  /** Keeps GetNextCACert's certificates across restarts (see upstream-directory.ts). */
+  rollover?: RolloverMemory;
   /** How long GetCACaps / GetCACert answers are kept. */
   capsRefreshMs: number;
   /** Signs requests as the RA; its decryption keys open the answers. */
@@ -65,7 +66,7 @@ export class ScepUpstream implements UpstreamCa {
 
   constructor(private readonly o: ScepUpstreamOptions) {
     this.http = new UpstreamHttp(o.url, o.timeoutMs, o.tls);
-    this.directory = new UpstreamDirectory({ http: this.http, caFingerprint: o.caFingerprint, capsRefreshMs: o.capsRefreshMs, clock: o.clock, logger: o.logger });
+    this.directory = new UpstreamDirectory({ http: this.http, caFingerprint: o.caFingerprint, capsRefreshMs: o.capsRefreshMs, clock: o.clock, logger: o.logger, rollover: o.rollover });
     const { signer, decryption } = o.identity;
     this.party = { signer: { cert: signer.cert, key: signer.key, certificates: [signer.cert.der] }, decryption };
     if (signer.key.asymmetricKeyType !== "rsa") {
@@ -129,23 +130,17 @@ export class ScepUpstream implements UpstreamCa {
   }
 
   /**
-   * GetNextCACert (RFC 8894 §4.7), when the upstream announces it. A CA
-   * that does not implement it (HTTP 404, 500, 501...) has no rollover
-   * certificate for us: undefined.
+   * GetNextCACert (RFC 8894 §4.7): the rollover certificates the directory
+   * fetched and verified with its last refresh; undefined when the upstream
+   * announces none (or does not implement it).
    */
   async getNextCaCert(): Promise<Uint8Array[] | undefined> {
     const info = await this.directory.get();
-    if (!hasCapability(info.caps, "GetNextCACert")) {
-      this.o.logger.debug({ upstream: this.o.url }, "upstream does not announce GetNextCACert");
+    if (info.next.length === 0) {
+      this.o.logger.debug({ upstream: this.o.url, announced: hasCapability(info.caps, "GetNextCACert") }, "upstream has no next CA certificate");
       return undefined;
     }
-    const answer = await this.http.get("GetNextCACert");
-    if (answer.status === 200) return parseNextCaCert(answer.body, info.trustedSigners);
-    if ((answer.status >= 400 && answer.status < 500) || answer.status === 500 || answer.status === 501) {
-      this.o.logger.debug({ upstream: this.o.url, status: answer.status }, "upstream has no next CA certificate");
-      return undefined;
-    }
-    throw httpError("GetNextCACert", answer);
+    return info.next.map((c) => c.der);
   }
 
   private async query(messageType: typeof MessageType.GetCert | typeof MessageType.GetCRL, ref: CertificateRef): Promise<UpstreamQueryResult> {

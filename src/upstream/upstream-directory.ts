@@ -10,12 +10,20 @@
  *   are never used.
  * - `caChain` stays the same array object while the served certificates stay
  *   the same, so callers may cache what they derive from it by identity.
+ * - CA rollover (RFC 8894 §3.5.1, §4.7): when the upstream announces
+ *   GetNextCACert, each refresh fetches it; the answer must be signed by a
+ *   certificate the upstream serves now. Its certificates are trusted for
+ *   CertReps (and as issuers) from their notBefore, and are kept in the
+ *   RolloverMemory, so that once the upstream serves the new CA a pinned
+ *   directory accepts it (it was announced under the pin), also after a
+ *   restart. A refresh is due at the next certificate's notBefore at the latest.
  */
 import { certificatesOf, parseCertificate, pemCertificates, type Certificate } from "../crypto/index.js";
 import { parseCapabilities } from "../protocol/index.js";
 import { UpstreamError } from "../ra/errors.js";
 import type { Clock, Logger } from "../ra/ports.js";
-import { chooseAlgorithms, type UpstreamAlgorithms } from "./algorithm-choice.js";
+import { chooseAlgorithms, hasCapability, type UpstreamAlgorithms } from "./algorithm-choice.js";
+import { parseNextCaCert } from "./next-ca-cert.js";
 import { matchesPin, pinnedCaCertificate, sortServedCertificates, type ServedCertificates } from "./upstream-certs.js";
 import { httpError, type HttpAnswer, type UpstreamHttp } from "./upstream-http.js";
 
@@ -26,7 +34,21 @@ export interface UpstreamInfo extends ServedCertificates {
   algorithms: UpstreamAlgorithms;
   /** DER of `caPath`: what the RA publishes after its own certificates. */
   caChain: Uint8Array[];
+  /** The rollover certificates GetNextCACert announced (verified); empty when there are none. */
+  next: Certificate[];
 }
+
+/**
+ * Where the RA keeps the rollover certificates it has verified (DER), so that
+ * a pinned upstream's switch to its new CA is accepted after a restart too.
+ */
+export interface RolloverMemory {
+  load(): Promise<Uint8Array[]>;
+  save(certificates: readonly Uint8Array[]): Promise<void>;
+}
+
+/** How many announced certificates the memory keeps (the newest). */
+const ROLLOVER_MEMORY_SIZE = 8;
 
 export interface UpstreamDirectoryOptions {
   http: UpstreamHttp;
@@ -35,6 +57,8 @@ export interface UpstreamDirectoryOptions {
   capsRefreshMs: number;
   clock: Clock;
   logger: Logger;
+  /** Keeps announced rollover certificates across restarts; default: this process's memory only. */
+  rollover?: RolloverMemory;
 }
 
 /** How soon a failed refresh is tried again (at most; capsRefreshMs when shorter). */
@@ -44,6 +68,8 @@ export class UpstreamDirectory {
   private current: UpstreamInfo | undefined;
   private nextRefreshAt = 0;
   private inflight: Promise<UpstreamInfo> | undefined;
+  /** DER of every rollover certificate verified so far (and remembered), oldest first; loaded on first use. */
+  private announced: Uint8Array[] | undefined;
 
   constructor(private readonly o: UpstreamDirectoryOptions) {}
 
@@ -66,7 +92,7 @@ export class UpstreamDirectory {
     try {
       const info = await this.fetchInfo();
       this.current = info;
-      this.nextRefreshAt = started + this.o.capsRefreshMs;
+      this.nextRefreshAt = Math.min(started + this.o.capsRefreshMs, ...info.next.map((c) => c.notBefore.getTime()).filter((t) => t > started));
       return info;
     } catch (err) {
       if (!this.current) throw err;
@@ -85,11 +111,58 @@ export class UpstreamDirectory {
     } catch (err) {
       throw new UpstreamError(`upstream GetCACert: ${(err as Error).message}`, "protocol", undefined, { cause: err });
     }
-    this.checkPin(sorted);
+    await this.checkPin(sorted);
+    const next = hasCapability(caps, "GetNextCACert") ? await this.fetchNext(sorted) : [];
+    const now = this.o.clock.now().getTime();
+    // From its notBefore a rollover certificate may sign CertReps and issue, before GetCACert serves it.
+    const active = next.filter((c) => c.notBefore.getTime() <= now && !sorted.trustedSigners.some((t) => sameCert(t, c)));
     const caChain = sameDer(this.current?.caChain, sorted.caPath) ? this.current!.caChain : sorted.caPath.map((c) => c.der);
-    const info: UpstreamInfo = { ...sorted, caps, algorithms: chooseAlgorithms(caps), caChain };
+    const info: UpstreamInfo = { ...sorted, trustedSigners: [...sorted.trustedSigners, ...active], caps, algorithms: chooseAlgorithms(caps), caChain, next };
     this.describe(info);
     return info;
+  }
+
+  /**
+   * GetNextCACert, verified against what the upstream serves now. None (4xx,
+   * 500, 501) is an empty list; a failure keeps the previous answer.
+   */
+  private async fetchNext(sorted: ServedCertificates): Promise<Certificate[]> {
+    let next: Certificate[];
+    try {
+      const answer = await this.o.http.get("GetNextCACert");
+      if ((answer.status >= 400 && answer.status < 500) || answer.status === 500 || answer.status === 501) return [];
+      if (answer.status !== 200) throw httpError("GetNextCACert", answer);
+      next = parseNextCaCert(answer.body, sorted.trustedSigners).map((d) => parseCertificate(d));
+    } catch (err) {
+      this.o.logger.warn({ upstream: this.o.http.url, err: (err as Error).message }, "upstream GetNextCACert failed; keeping the previous answer");
+      return this.current?.next ?? [];
+    }
+    await this.remember(next);
+    return next;
+  }
+
+  /** Adds newly announced certificates to the memory (logged once each). */
+  private async remember(next: readonly Certificate[]): Promise<void> {
+    const known = await this.announcedCertificates();
+    const fresh = next.filter((c) => !known.some((d) => Buffer.compare(d, c.der) === 0));
+    if (fresh.length === 0) return;
+    for (const c of fresh) {
+      this.o.logger.info({ upstream: this.o.http.url, certificate: c.subjectText(), sha256: c.fingerprint256(), notBefore: c.notBefore.toISOString() }, "upstream announces its next CA certificate (GetNextCACert)");
+    }
+    this.announced = [...known, ...fresh.map((c) => c.der)].slice(-ROLLOVER_MEMORY_SIZE);
+    try {
+      await this.o.rollover?.save(this.announced);
+    } catch (err) {
+      this.o.logger.warn({ upstream: this.o.http.url, err: (err as Error).message }, "cannot keep the upstream's next CA certificate on disk; a restart after its rollover will need the new caFingerprint");
+    }
+  }
+
+  private async announcedCertificates(): Promise<Uint8Array[]> {
+    this.announced ??= (await this.o.rollover?.load().catch((err: unknown) => {
+      this.o.logger.warn({ upstream: this.o.http.url, err: (err as Error).message }, "cannot read the remembered next CA certificates");
+      return [];
+    })) ?? [];
+    return this.announced;
   }
 
   /** GetCACaps. An HTTP 4xx or an empty answer means "no capabilities" (RFC 8894 §3.5.2); 5xx is an error. */
@@ -113,9 +186,18 @@ export class UpstreamDirectory {
     }
   }
 
-  private checkPin(sorted: ServedCertificates): void {
+  /** The pin matches, or the CA path holds a certificate announced by GetNextCACert under it (a rollover). */
+  private async checkPin(sorted: ServedCertificates): Promise<void> {
     const pin = this.o.caFingerprint;
     if (pin === undefined || matchesPin(sorted, pin)) return;
+    const announced = await this.announcedCertificates();
+    const rolled = sorted.caPath.find((c) => announced.some((d) => Buffer.compare(d, c.der) === 0));
+    if (rolled) {
+      if (!this.current?.caPath.some((c) => sameCert(c, rolled))) {
+        this.o.logger.info({ upstream: this.o.http.url, ca: rolled.subjectText(), sha256: rolled.fingerprint256() }, "upstream CA rolled over to the certificate it announced by GetNextCACert; update upstream.caFingerprint when convenient");
+      }
+      return;
+    }
     const ca = pinnedCaCertificate(sorted);
     throw new UpstreamError(
       `upstream CA fingerprint mismatch: expected sha256:${pin.toLowerCase()}, the upstream serves ${ca.subjectText()} with sha256:${ca.fingerprint256()}`,
@@ -147,6 +229,10 @@ export function parseCaCertAnswer(answer: HttpAnswer): Certificate[] {
     return certificatesOf(answer.body).map((d) => parseCertificate(d));
   }
   return [single];
+}
+
+function sameCert(a: Certificate, b: Certificate): boolean {
+  return Buffer.compare(a.der, b.der) === 0;
 }
 
 function sameDer(previous: readonly Uint8Array[] | undefined, certs: readonly Certificate[]): boolean {

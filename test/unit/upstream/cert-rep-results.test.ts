@@ -14,7 +14,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 function infoFor(served: Certificate[]): UpstreamInfo {
   const sorted = sortServedCertificates(served);
-  return { ...sorted, caps: new Set(), algorithms: chooseAlgorithms(new Set()), caChain: sorted.caPath.map((c) => c.der) };
+  return { ...sorted, caps: new Set(), algorithms: chooseAlgorithms(new Set()), caChain: sorted.caPath.map((c) => c.der), next: [] };
 }
 
 function rep(status: CertRep["status"], extra: Partial<CertRep> = {}): CertRep {
