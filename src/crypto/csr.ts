@@ -43,18 +43,25 @@ export interface Csr {
 
 /** Parses a DER PKCS#10 request; throws DerError when malformed. */
 export function parseCsr(der: Uint8Array): Csr {
-  const [infoTlv, algTlv, sigTlv] = expectChildren(parseDer(der), Tag.SEQUENCE, "CertificationRequest", 3);
-  const [versionTlv, subjectTlv, spkiTlv, attrsTlv] = expectChildren(infoTlv, Tag.SEQUENCE, "CertificationRequestInfo", 3);
+  const [infoTlv, algTlv, sigTlv, ...extra] = expectChildren(parseDer(der), Tag.SEQUENCE, "CertificationRequest", 3);
+  // RFC 2986 §4: nothing follows the signature nor the attributes; a second attributes [0] (with another challengePassword) was skipped unread (issue 12, fuzz-csr-second-attributes).
+  if (extra.length) throw new DerError("CertificationRequest: more than 3 elements");
+  const [versionTlv, subjectTlv, spkiTlv, attrsTlv, ...after] = expectChildren(infoTlv, Tag.SEQUENCE, "CertificationRequestInfo", 3);
+  if (after.length) throw new DerError(`CertificationRequestInfo: unexpected element 0x${after[0]!.tag.toString(16)} after attributes`);
   expectVersion(versionTlv, "CertificationRequestInfo");
   expectTag(subjectTlv, Tag.SEQUENCE, "subject");
   expectSpki(spkiTlv, "subjectPKInfo");
   let challengePassword: string | undefined;
   let extensions = new Map<string, { critical: boolean; value: Uint8Array }>();
   if (attrsTlv) {
+    const seen = new Set<string>();
     for (const attr of children(expectTag(attrsTlv, 0xa0, "attributes"))) {
       const [type, values] = expectChildren(attr, Tag.SEQUENCE, "Attribute", 2);
       const first = expectChildren(values, Tag.SET, "attribute values", 1)[0]!;
       const t = oidValue(type!);
+      // Two challengePasswords (or extensionRequests): the RA would check one and the CA might read the other.
+      if (seen.has(t)) throw new DerError(`CertificationRequestInfo: attribute ${t} appears twice`);
+      seen.add(t);
       if (t === Oid.challengePassword) challengePassword = stringValue(first);
       else if (t === Oid.extensionRequest) extensions = parseExtensionList(raw(first));
     }

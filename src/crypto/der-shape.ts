@@ -63,3 +63,23 @@ export function expectTbsTail(tail: readonly Tlv[]): Tlv | undefined {
   }
   return tail.find((t) => t.tag === 0xa3);
 }
+
+/**
+ * Checks an Attribute (RFC 5652 §5.3) and returns its type OID and values:
+ *
+ *     Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue }
+ */
+export function expectAttribute(tlv: Tlv | undefined, what: string): { type: string; values: Tlv[] } {
+  const kids = expectChildren(tlv, Tag.SEQUENCE, what, 2);
+  if (kids.length > 2) throw new DerError(`${what}: more than 2 elements`);
+  return { type: oidValue(expectTag(kids[0], Tag.OID, `${what} type`)), values: expectChildren(kids[1], Tag.SET, `${what} values`) };
+}
+
+/**
+ * Checks a SET SIZE (1..MAX) OF Attribute with a context tag (unsignedAttrs,
+ * unprotectedAttrs: RFC 5652 §5.3, §6.1), which scepgate does not read: they
+ * used to be skipped whatever they held (issue 12, fuzz-signerinfo-tail).
+ */
+export function expectAttributeSet(tlv: Tlv | undefined, tag: number, what: string): void {
+  for (const a of expectChildren(tlv, tag, what, 1)) expectAttribute(a, `${what} Attribute`);
+}

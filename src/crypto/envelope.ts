@@ -5,19 +5,20 @@
 import type { KeyObject } from "node:crypto";
 import { cipherByOid, Ciphers, digestByOid, type CipherName, type DigestName, type KeyTransportName } from "./algorithms.js";
 import type { Certificate } from "./certificate.js";
-import { matchesIssuerSerial } from "./certificate.js";
+import { matchesIssuerSerial, parseCertificate } from "./certificate.js";
 import { decryptContent, encryptContent, newContentKey } from "./content-cipher.js";
 import { parseContentInfo, contentInfo } from "./content-info.js";
 import {
   algorithmId, children, contents, ctx, ctxPrim, derNull, expectChildren, expectTag, int, intRaw, octetValue, octets, oid, oidValue, raw, retag,
   parseDer, seq, setOf, Tag, type Tlv,
 } from "./der.js";
-import { expectAlgorithm, expectVersion } from "./der-shape.js";
+import { expectAlgorithm, expectAttributeSet, expectVersion } from "./der-shape.js";
 import { DerError, NoRecipientError, UnsupportedAlgorithmError } from "./errors.js";
 import { agreeAndUnwrap, agreeAndWrap, KARI_VERSION } from "./key-agreement.js";
 import { unwrapOaep, unwrapPkcs1, wrapOaep, wrapPkcs1 } from "./key-transport.js";
 import { expectName } from "./name.js";
 import { Oid } from "./oids.js";
+import { certificateSet, revocationInfoChoices } from "./signed-data.js";
 import { inThreadKeyOps, type PrivateKeyOps } from "./private-key-ops.js";
 
 /** RecipientIdentifier: IssuerAndSerialNumber or [0] SubjectKeyIdentifier. */
@@ -72,6 +73,44 @@ function parseKari(t: Tlv): RecipientInfo {
   return { kind: "kari", originatorKey: originator, ukm, schemeOid: oidValue(schemeOid!), wrapOid: oidValue(wrapOid!), keys };
 }
 
+/**
+ * OriginatorInfo ::= SEQUENCE { certs [0] IMPLICIT CertificateSet OPTIONAL, crls [1] IMPLICIT RevocationInfoChoices OPTIONAL }
+ * (RFC 5652 §6.1), as [0] IMPLICIT: not read by scepgate, and skipped
+ * whatever it held (issue 12, fuzz-envelope-originator-info).
+ */
+function expectOriginatorInfo(t: Tlv): void {
+  const kids = children(t);
+  let i = 0;
+  if (kids[i]?.tag === 0xa0) for (const c of certificateSet(kids[i++]!)) parseCertificate(c);
+  if (kids[i]?.tag === 0xa1) revocationInfoChoices(kids[i++]!);
+  if (kids[i]) throw new DerError(`OriginatorInfo: unexpected element 0x${kids[i]!.tag.toString(16)}`);
+}
+
+/**
+ * The outer shape of the RecipientInfo alternatives scepgate does not use (RFC 5652 §6.2.3-5):
+ *
+ *     kekri [2] { version, kekid KEKIdentifier SEQUENCE, keyEncryptionAlgorithm, encryptedKey OCTET STRING }
+ *     pwri  [3] { version, keyDerivationAlgorithm [0] OPTIONAL, keyEncryptionAlgorithm, encryptedKey OCTET STRING }
+ *     ori   [4] { oriType OBJECT IDENTIFIER, oriValue ANY }
+ */
+function expectOtherRecipient(t: Tlv): RecipientInfo {
+  const what = `RecipientInfo [${t.tag & 0x1f}]`;
+  const kids = children(t);
+  if (t.tag === 0xa4) {
+    if (kids.length !== 2) throw new DerError(`${what}: expected 2 elements, got ${kids.length}`);
+    oidValue(expectTag(kids[0], Tag.OID, `${what} oriType`));
+    return { kind: "other" };
+  }
+  expectVersion(kids[0], what);
+  let i = 1;
+  if (t.tag === 0xa2) expectTag(kids[i++], Tag.SEQUENCE, `${what} kekid`);
+  else if (kids[i]?.tag === 0xa0) oidValue(expectTag(expectChildren(kids[i++], 0xa0, `${what} keyDerivationAlgorithm`, 1)[0], Tag.OID, `${what} keyDerivationAlgorithm algorithm`));
+  expectAlgorithm(kids[i++], `${what} keyEncryptionAlgorithm`);
+  expectTag(kids[i++], Tag.OCTET_STRING, `${what} encryptedKey`);
+  if (kids[i]) throw new DerError(`${what}: more elements than RFC 5652 §6.2 gives it`);
+  return { kind: "other" };
+}
+
 /** Parses a ContentInfo(envelopedData); throws DerError when malformed. */
 export function parseEnvelope(der: Uint8Array): ParsedEnvelope {
   const { contentType, content } = parseContentInfo(der);
@@ -79,11 +118,11 @@ export function parseEnvelope(der: Uint8Array): ParsedEnvelope {
   const kids = expectChildren(content, Tag.SEQUENCE, "EnvelopedData", 3);
   expectVersion(kids[0], "EnvelopedData");
   let i = 1;
-  if (kids[i]?.tag === 0xa0) i++; // originatorInfo
+  if (kids[i]?.tag === 0xa0) expectOriginatorInfo(kids[i++]!);
   const recipients = expectChildren(kids[i++], Tag.SET, "RecipientInfos", 1).map((ri): RecipientInfo => {
     if (ri.tag === 0xa1) return parseKari(ri);
     // RecipientInfo is a CHOICE (RFC 5652 §6.2): kekri [2], pwri [3] and ori [4] are "other"; any other tag is no RecipientInfo (issue 12, fuzz-shape-fields).
-    if (ri.tag === 0xa2 || ri.tag === 0xa3 || ri.tag === 0xa4) return { kind: "other" };
+    if (ri.tag === 0xa2 || ri.tag === 0xa3 || ri.tag === 0xa4) return expectOtherRecipient(ri);
     const [version, rid, alg, ek] = expectChildren(ri, Tag.SEQUENCE, "KeyTransRecipientInfo", 4);
     expectVersion(version, "KeyTransRecipientInfo");
     expectAlgorithm(alg, "keyEncryptionAlgorithm");
@@ -92,6 +131,7 @@ export function parseEnvelope(der: Uint8Array): ParsedEnvelope {
   const tail = kids.slice(i + 1);
   // RFC 5652 §6.1: only unprotectedAttrs [1] may follow encryptedContentInfo; other elements were skipped unread (issue 12).
   if (tail.length > 1 || (tail[0] && tail[0].tag !== 0xa1)) throw new DerError("EnvelopedData: unexpected element after encryptedContentInfo");
+  if (tail[0]) expectAttributeSet(tail[0], 0xa1, "unprotectedAttrs");
   const [contentTypeTlv, algTlv, encrypted] = expectChildren(kids[i], Tag.SEQUENCE, "EncryptedContentInfo", 2);
   oidValue(contentTypeTlv!);
   expectAlgorithm(algTlv, "contentEncryptionAlgorithm");

@@ -6,11 +6,12 @@ import { createHash, sign as nodeSign, type KeyObject } from "node:crypto";
 import { digestByOid, Digests, signatureOid, type DigestName } from "./algorithms.js";
 import { matchesIssuerSerial, parseCertificate, type Certificate } from "./certificate.js";
 import { contentInfo, parseContentInfo } from "./content-info.js";
+import { expectCertificateList } from "./crl.js";
 import {
   algorithmId, children, contents, ctx, derNull, expectChildren, expectTag, int, intRaw, octetValue, octets, oid, oidValue, raw, retag, seq, setOf, Tag,
   time, type Tlv,
 } from "./der.js";
-import { expectAlgorithm, expectVersion } from "./der-shape.js";
+import { expectAlgorithm, expectAttribute, expectAttributeSet, expectVersion } from "./der-shape.js";
 import { DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
 import { expectName } from "./name.js";
 import { Oid } from "./oids.js";
@@ -59,22 +60,67 @@ function parseSignerInfo(t: Tlv): SignerInfo {
     signedAttrs = raw(kids[i]!);
     // RFC 5652 §5.3: SignedAttributes ::= SET SIZE (1..MAX) OF Attribute; an empty one was taken (issue 12).
     for (const attr of expectChildren(kids[i++]!, 0xa0, "signedAttrs", 1)) {
-      const [type, values] = expectChildren(attr, Tag.SEQUENCE, "Attribute", 2);
-      attributes.set(oidValue(type!), expectChildren(values, Tag.SET, "AttributeValues"));
+      const { type, values } = expectAttribute(attr, "Attribute");
+      // One attribute of a type (RFC 5652 §11.1-3 for contentType, messageDigest, signingTime; the same ambiguity for the SCEP ones): the map kept the last, pkijs the first (issue 12, fuzz-signedattrs-duplicate).
+      if (attributes.has(type)) throw new DerError(`signedAttrs: duplicate attribute ${type}`);
+      attributes.set(type, values);
     }
   }
   const sigOid = expectAlgorithm(kids[i], "signatureAlgorithm");
   const [, sigParams] = children(kids[i++]!);
-  const signature = octetValue(expectTag(kids[i], Tag.OCTET_STRING, "signature"));
+  const signature = octetValue(expectTag(kids[i++], Tag.OCTET_STRING, "signature"));
+  // Only unsignedAttrs [1] may follow the signature (RFC 5652 §5.3); anything was skipped unread (issue 12, fuzz-signerinfo-tail).
+  if (kids[i]?.tag === 0xa1) expectAttributeSet(kids[i++], 0xa1, "unsignedAttrs");
+  if (kids[i]) throw new DerError(`SignerInfo: unexpected element 0x${kids[i]!.tag.toString(16)} after signature`);
   return { sid, digestOid, signedAttrs, attributes, signatureOid: sigOid, signatureParams: sigParams && raw(sigParams), signature };
 }
 
-/** The SEQUENCE elements of a SET OF CHOICE; `others` are the tags of the alternatives that are skipped. */
-function choices(set: Tlv, others: readonly number[], what: string): Tlv[] {
+/**
+ * The outer shape of a CHOICE alternative that is skipped, never read nor
+ * relayed (RFC 5652 §10.2.1-2); each was skipped whatever it held (issue 12):
+ *
+ *     [0] extendedCertificate (obsolete PKCS#6): some contents
+ *     [1] v1AttrCert, [2] v2AttrCert: AttributeCertificate ::= SEQUENCE { acinfo SEQUENCE, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
+ *     [3] other (certificates), [1] other (crls): SEQUENCE { format OBJECT IDENTIFIER, value ANY }
+ */
+function expectSkippedChoice(t: Tlv, other: number, what: string): void {
+  const kids = children(t);
+  const n = t.tag === other ? 2 : t.tag === 0xa0 ? 1 : 3;
+  if (kids.length < n) throw new DerError(`${what} [${t.tag & 0x1f}]: expected at least ${n} elements, got ${kids.length}`);
+  if (kids.length > n && n > 1) throw new DerError(`${what} [${t.tag & 0x1f}]: more than ${n} elements`);
+  if (t.tag === other) oidValue(expectTag(kids[0], Tag.OID, `${what} [${t.tag & 0x1f}] format`));
+  else if (n === 3) {
+    expectTag(kids[0], Tag.SEQUENCE, `${what} [${t.tag & 0x1f}] acinfo`);
+    expectAlgorithm(kids[1], `${what} [${t.tag & 0x1f}] signatureAlgorithm`);
+    expectTag(kids[2], Tag.BIT_STRING, `${what} [${t.tag & 0x1f}] signatureValue`);
+  }
+}
+
+/** The SEQUENCE elements of a SET OF CHOICE; `others` are the tags of the alternatives that are skipped, `other` the tag of the `other` one. */
+function choices(set: Tlv, others: readonly number[], other: number, what: string): Tlv[] {
   const kids = children(set);
   const bad = kids.find((c) => c.tag !== Tag.SEQUENCE && !others.includes(c.tag));
   if (bad) throw new DerError(`${what}: unexpected element 0x${bad.tag.toString(16)}`);
+  for (const c of kids) if (c.tag !== Tag.SEQUENCE) expectSkippedChoice(c, other, what);
   return kids.filter((c) => c.tag === Tag.SEQUENCE);
+}
+
+/**
+ * The certificates (DER) of a `[0] IMPLICIT CertificateSet` (SignedData
+ * certificates, OriginatorInfo certs). The other CHOICEs (RFC 5652 §10.2.2
+ * [0]..[3]) are skipped after a shape check; any other element is refused (issue 12).
+ */
+export function certificateSet(t: Tlv): Uint8Array[] {
+  return choices(t, [0xa0, 0xa1, 0xa2, 0xa3], 0xa3, "CertificateChoices").map(raw);
+}
+
+/**
+ * The CRLs (DER) of a `[1] IMPLICIT RevocationInfoChoices`. RFC 5652 §10.2.1:
+ * a SEQUENCE here is a CertificateList (RFC 5280 §5.1); it was taken unread,
+ * a certificate too (issue 12, fuzz-signeddata-crl-choice).
+ */
+export function revocationInfoChoices(t: Tlv): Uint8Array[] {
+  return choices(t, [0xa1], 0xa1, "RevocationInfoChoice").map((c) => raw(expectCertificateList(c)));
 }
 
 /** Parses ContentInfo(signedData); throws DerError when malformed. */
@@ -87,10 +133,9 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
   const [eType, eContent] = expectChildren(kids[2], Tag.SEQUENCE, "EncapsulatedContentInfo", 1);
   let i = 3;
   const certificates: Uint8Array[] = [];
-  // The other CHOICEs (RFC 5652 §10.2.2 CertificateChoices [0]..[3], §10.2.1 RevocationInfoChoice [1]) are skipped; any other element is refused (issue 12).
-  if (kids[i]?.tag === 0xa0) for (const c of choices(kids[i++]!, [0xa0, 0xa1, 0xa2, 0xa3], "CertificateChoices")) certificates.push(raw(c));
+  if (kids[i]?.tag === 0xa0) certificates.push(...certificateSet(kids[i++]!));
   const crls: Uint8Array[] = [];
-  if (kids[i]?.tag === 0xa1) for (const c of choices(kids[i++]!, [0xa1], "RevocationInfoChoice")) crls.push(raw(c));
+  if (kids[i]?.tag === 0xa1) crls.push(...revocationInfoChoices(kids[i++]!));
   const signers = expectChildren(kids[i], Tag.SET, "SignerInfos").map(parseSignerInfo);
   const [eContentValue] = eContent ? expectChildren(eContent, 0xa0, "eContent", 1) : [];
   return {

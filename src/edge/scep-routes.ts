@@ -100,7 +100,11 @@ async function pkiOperation(c: Context<EdgeEnv>, deps: ScepRouteDeps, profile: s
   let bytes: Uint8Array;
   if (c.req.method === "POST") {
     const body = await readBody(c.req, deps.bodyLimitBytes);
-    if (!body.ok) return refuse(c, deps.scep, profile, "PKIOperation", body.status, body.reason);
+    if (!body.ok) {
+      // The rest of a too-large body is left unread: close the connection rather than let the client send its next request on it.
+      if (body.status === 413) c.header("connection", "close");
+      return refuse(c, deps.scep, profile, "PKIOperation", body.status, body.reason);
+    }
     bytes = body.bytes;
   } else {
     if (message === undefined) return refuse(c, deps.scep, profile, "PKIOperation", 400, "missing message");

@@ -7,7 +7,7 @@ import type { DecryptionKey } from "../../src/crypto/index.js";
 import { decodeRequest, MalformedMessageError } from "../../src/protocol/index.js";
 import { judge, type Verdict } from "./compare.js";
 import type { Input } from "./inputs.js";
-import { decodeOurs } from "./ours.js";
+import { decodeOurs, type Outcome } from "./ours.js";
 import { decodeReference } from "./reference.js";
 
 /** An input that takes longer than this in our decoder is a hang. */
@@ -15,6 +15,7 @@ export const HANG_MS = 1_000;
 
 export interface Checked {
   verdict: Verdict;
+  ours: Outcome;
   ourMs: number;
   refMs: number;
 }
@@ -35,5 +36,5 @@ export async function checkInput(input: Input, keys: readonly DecryptionKey[]): 
   }
   const ourMs = performance.now() - t2 + (t1 - t0);
   if (ourMs > HANG_MS && verdict.kind !== "crash") verdict = { kind: "crash", detail: `hang: ${ourMs.toFixed(0)} ms` };
-  return { verdict, ourMs, refMs: t2 - t1 };
+  return { verdict, ours, ourMs, refMs: t2 - t1 };
 }

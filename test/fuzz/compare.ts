@@ -46,8 +46,20 @@ import type { RefOutcome } from "./reference.js";
  *    whose middle one is not the BOOLEAN critical: pkijs takes the middle one
  *    as extnValue, we took the last. And a version [0] EXPLICIT holding more
  *    than the one INTEGER (X.690 §8.14.2: an explicit tag wraps exactly one encoding).
+ *    The same for CertificationRequest / CertificationRequestInfo (RFC 2986
+ *    §4: a second attributes [0] was read past), ContentInfo (RFC 5652 §3,
+ *    and its [0] EXPLICIT content: one element), a CRL in SignedData crls (CertificateList, TBSCertList, a
+ *    revokedCertificates entry, crlExtensions [0] EXPLICIT: RFC 5280 §5.1) and
+ *    for the skipped CertificateChoices / RevocationInfoChoice alternatives
+ *    (AttributeCertificate of 3, Other*Format of 2: RFC 5652 §10.2, RFC 5755 §4.1).
  * 13. one extension twice in a certificate or CSR (RFC 5280 §4.2: "MUST NOT
- *    include more than one instance of a particular extension").
+ *    include more than one instance of a particular extension"), and one
+ *    signed attribute type twice in a SignerInfo (RFC 5652 §11.1-3 for
+ *    contentType, messageDigest, signingTime; for the SCEP attributes two
+ *    readers would pick different ones: pkijs takes the first).
+ * 13b. a keyUsage extension whose value is not a primitive BIT STRING (RFC
+ *    5280 §4.2.1.3, certificates are DER): pkijs does not decode extension
+ *    values; ours reads keyUsage (the RA certificate's uses).
  * 14. eContent that is not an OCTET STRING (RFC 5652 §5.2); pkijs takes any.
  * 15. typed values pkijs does not check: a challengePassword that is not a
  *    DirectoryString (RFC 2985 §5.4.1), an attribute with an empty values
@@ -72,8 +84,9 @@ export const DOCUMENTED_STRICTER: ReadonlyArray<{ pattern: RegExp; reason: strin
   { pattern: /length exceeds the data|truncated element/, reason: "a child element overruns its parent (X.690 §8.1.1)" },
   { pattern: /missing end-of-contents/, reason: "indefinite length without end-of-contents (X.690 §8.1.3.6)" },
   { pattern: /version: empty INTEGER/, reason: "empty INTEGER as version (X.690 §8.3.1)" },
-  { pattern: /Certificate: more than 3 elements|AttributeTypeAndValue: more than 2 elements|Extension: more than 3 elements|critical: expected tag 0x1,|version: expected 1 element|EnvelopedData: unexpected element after|TBSCertificate: unexpected element/, reason: "extra or mistyped SEQUENCE components (RFC 5280 §4.1, X.501)" },
-  { pattern: /duplicate extension/, reason: "an extension twice (RFC 5280 §4.2)" },
+  { pattern: /Certificate: more than 3 elements|AttributeTypeAndValue: more than 2 elements|Extension: more than 3 elements|critical: expected tag 0x1,|version: expected 1 element|EnvelopedData: unexpected element after|TBSCertificate: unexpected element|CertificateList: more than 3 elements|revokedCertificate: more than 3 elements|crlExtensions: expected 1 element|TBSCertList: unexpected element|CertificationRequest: more than 3 elements|CertificationRequestInfo: unexpected element|ContentInfo: more than 2 elements|ContentInfo: content \[0\] holds more than 1|SignerInfo: unexpected element|Attribute: more than 2 elements|RecipientInfo \[\d\]: (more elements|expected 2 elements)|(CertificateChoices|RevocationInfoChoice) \[\d\]: more than/, reason: "extra or mistyped SEQUENCE components (RFC 5280 §4.1, X.501)" },
+  { pattern: /duplicate extension|signedAttrs: duplicate attribute/, reason: "an extension or a signed attribute twice (RFC 5280 §4.2, RFC 5652 §11)" },
+  { pattern: /KeyUsage: expected tag 0x3,/, reason: "keyUsage value not a (primitive, DER) BIT STRING (RFC 5280 §4.2.1.3): ours reads it" },
   { pattern: /eContent: expected tag/, reason: "eContent not an OCTET STRING (RFC 5652 §5.2)" },
   { pattern: /DerError: expected a string, got tag|attribute values: expected at least 1 elements|AttributeError: (messageType|transactionID|pkiStatus|failInfo|failInfoText) is not a string|AttributeError: (senderNonce|recipientNonce) is not an OCTET STRING/, reason: "attribute value of the wrong type or empty (RFC 2985 §5.4.1, RFC 2986 §4.1, RFC 8894 §3.2.1)" },
   { pattern: /UTF8String is not valid UTF-8/, reason: "UTF8String that is not UTF-8 (RFC 3629)" },

@@ -10,7 +10,8 @@ import { createPrivateKey } from "node:crypto";
 import { privateKeyPem } from "../../src/crypto/index.js";
 import type { Kind } from "./ours.js";
 import type { Corpus } from "./seeds.js";
-import type { Finding, Progress, WorkerJob } from "./worker.js";
+import { addOpensslCounts, freshOpensslCounts, type OpensslCounts } from "./openssl-compare.js";
+import type { Finding, OpensslSampling, Progress, WorkerJob } from "./worker.js";
 
 export interface CampaignOptions {
   seed: number;
@@ -18,7 +19,10 @@ export interface CampaignOptions {
   batchSize: number;
   workers?: number;
   only?: Kind;
-  onProgress?: (done: number) => void;
+  /** The openssl sample (whole campaign; the budget is shared out between the workers). */
+  openssl?: OpensslSampling;
+  /** After each batch: the inputs done and the result so far (for an interrupted run's report). */
+  onProgress?: (done: number, sofar: CampaignResult) => void;
 }
 
 export interface CampaignResult {
@@ -31,6 +35,7 @@ export interface CampaignResult {
   seconds: number;
   ourMs: number;
   refMs: number;
+  openssl: OpensslCounts;
 }
 
 const WATCHDOG_MS = 5_000;
@@ -43,12 +48,13 @@ export async function runDecoderCampaign(corpus: Corpus, o: CampaignOptions): Pr
   const batches = Math.ceil(o.inputs / o.batchSize);
   const seeds = Object.fromEntries(Object.entries(corpus.seeds).map(([k, l]) => [k, l.map((s) => ({ label: s.label, bytes: s.bytes }))])) as WorkerJob["seeds"];
   const keys = corpus.keys.map((k) => ({ cert: k.cert.der, keyPem: privateKeyPem(createPrivateKey(k.key.export({ format: "pem", type: "pkcs8" }))) }));
-  const total: CampaignResult = { inputs: 0, byKind: {}, stricter: {}, lenient: {}, opaque: 0, findings: [], seconds: 0, ourMs: 0, refMs: 0 };
+  const total: CampaignResult = { inputs: 0, byKind: {}, stricter: {}, lenient: {}, opaque: 0, findings: [], seconds: 0, ourMs: 0, refMs: 0, openssl: freshOpensslCounts() };
+  const openssl = o.openssl ? { ...o.openssl, budget: Math.ceil(o.openssl.budget / workers) } : { every: 0, budget: 0, interesting: false };
   const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, (_, worker) =>
       new Promise<void>((resolve, reject) => {
-        const job: WorkerJob = { seed: o.seed, worker, workers, batches, batchSize: o.batchSize, only: o.only, seeds, keys, heartbeat: new SharedArrayBuffer(8), current: new SharedArrayBuffer(256 * 1024) };
+        const job: WorkerJob = { seed: o.seed, worker, workers, batches, batchSize: o.batchSize, only: o.only, seeds, keys, heartbeat: new SharedArrayBuffer(8), current: new SharedArrayBuffer(256 * 1024), openssl };
         const w = new Worker(WORKER_BOOT, { eval: true, workerData: job });
         const beat = new Int32Array(job.heartbeat);
         let last = -1;
@@ -71,8 +77,10 @@ export async function runDecoderCampaign(corpus: Corpus, o: CampaignOptions): Pr
           for (const [k, v] of Object.entries(p.stricter)) total.stricter[k] = (total.stricter[k] ?? 0) + v;
           for (const [k, v] of Object.entries(p.lenient)) total.lenient[k] = (total.lenient[k] ?? 0) + v;
           total.opaque += p.opaque;
+          addOpensslCounts(total.openssl, p.openssl);
           total.findings.push(...p.findings);
-          o.onProgress?.(total.inputs);
+          total.seconds = (performance.now() - started) / 1000;
+          o.onProgress?.(total.inputs, total);
           if (p.done) {
             clearInterval(dog);
             void w.terminate().then(() => resolve());

@@ -84,6 +84,7 @@ const decoders: Record<Kind, (b: Uint8Array) => unknown> = {
       contentType: sd.contentType,
       content: hex(sd.content),
       certificates: certs,
+      crls: sd.crls.length,
       signers: sd.signers.length,
       digestOid: si?.digestOid,
       signatureOid: si?.signatureOid,

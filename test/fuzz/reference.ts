@@ -104,7 +104,9 @@ function sans(exts: pkijs.Extension[] | undefined): string[] | undefined {
   const san = exts?.find((e) => e.extnID === "2.5.29.17");
   if (!san) return undefined;
   const seq = asn1js.fromBER(san.extnValue.valueBlock.valueHexView);
-  if (seq.offset === -1 || !(seq.result instanceof asn1js.Sequence)) throw new RefReject("subjectAltName is not a SEQUENCE");
+  // asn1js' own reason when it cannot read the value (VALUE_CHECKS / IN_SKIPPED_PARTS judge it: ours shows an unknown GeneralName as "other:hex" unread).
+  if (seq.offset === -1) throw new RefReject(`asn1js: ${seq.result.error}`);
+  if (!(seq.result instanceof asn1js.Sequence)) throw new RefReject("subjectAltName is not a SEQUENCE");
   return seq.result.valueBlock.value.map((gn) => {
     const id = (gn as asn1js.BaseBlock).idBlock;
     const raw = primContents(gn as asn1js.BaseBlock);
@@ -215,15 +217,33 @@ function carried(ci: pkijs.ContentInfo, sd: pkijs.SignedData): unknown[] {
   return (sd.certificates ?? []).flatMap((c, i) => (c instanceof pkijs.Certificate ? [certView(c, raw[i]!)] : []));
 }
 
+function emptyCrlExtensions(signedData: asn1js.AsnType): boolean {
+  const kids = (signedData as asn1js.Sequence).valueBlock.value ?? [];
+  const crls = kids.find((k) => (k as asn1js.BaseBlock).idBlock.tagClass === 3 && (k as asn1js.BaseBlock).idBlock.tagNumber === 1) as asn1js.Constructed | undefined;
+  return (crls?.valueBlock.value ?? []).some((crl) => {
+    const tbs = (crl as asn1js.Sequence).valueBlock?.value?.[0] as asn1js.Sequence | undefined;
+    return (tbs?.valueBlock?.value ?? []).some((e) => (e as asn1js.BaseBlock).idBlock.tagClass === 3 && emptySequence((e as asn1js.Constructed).valueBlock?.value?.[0]));
+  });
+}
+
 function signedDataView(ci: pkijs.ContentInfo): unknown {
   if (ci.contentType !== "1.2.840.113549.1.7.2") throw new RefReject("not signedData");
-  const sd = new pkijs.SignedData({ schema: ci.content });
+  let sd: pkijs.SignedData;
+  try {
+    sd = new pkijs.SignedData({ schema: ci.content });
+  } catch (err) {
+    // pkijs throws a TypeError on a CRL whose crlExtensions [0] holds an empty SEQUENCE; ours reads it as no extensions, as for certificates and CSRs (csrView).
+    if (err instanceof TypeError && emptyCrlExtensions(ci.content)) throw new RefReject("skip: pkijs throws on an empty crlExtensions SEQUENCE");
+    throw err;
+  }
   const si = sd.signerInfos[0];
   const e = sd.encapContentInfo.eContent;
   return {
     contentType: dottedOid(sd.encapContentInfo.eContentType),
     content: e ? hex(octets(e)) : undefined,
     certificates: carried(ci, sd),
+    // Ours counts the CertificateLists (the [1] other-format ones are skipped).
+    crls: (sd.crls ?? []).filter((c) => c instanceof pkijs.CertificateRevocationList).length,
     signers: sd.signerInfos.length,
     digestOid: si && dottedOid(si.digestAlgorithm.algorithmId),
     signatureOid: si && dottedOid(si.signatureAlgorithm.algorithmId),
@@ -256,7 +276,8 @@ function payloadView(r: asn1js.AsnType): unknown {
   // pkijs builds an empty Name from a missing schema: both elements must be there.
   if (!a || !b) throw new RefReject("IssuerAndSubject / IssuerAndSerialNumber: fewer than 2 elements");
   const issuer = names(new pkijs.RelativeDistinguishedNames({ schema: a }));
-  if (b instanceof asn1js.Integer) return { issuer, serial: hex(b.valueBlock.valueHexView) };
+  // By the tag, as ours picks: asn1js' Enumerated (0x0a) is a subclass of its Integer.
+  if (b instanceof asn1js.Integer && (b as asn1js.BaseBlock).idBlock.tagNumber === 2) return { issuer, serial: hex(b.valueBlock.valueHexView) };
   return { issuer, subject: names(new pkijs.RelativeDistinguishedNames({ schema: b })) };
 }
 

@@ -28,6 +28,18 @@ function groups(r: CampaignResult): Array<[string, number, string]> {
   return [...m].map(([k, [n, ex]]) => [k, n, ex] as [string, number, string]).sort((a, b) => b[1] - a[1]);
 }
 
+function opensslLines(r: CampaignResult): string[] {
+  const o = r.openssl;
+  if (!o.inputs) return ["openssl sample: off"];
+  const found = r.findings.filter((f) => f.origin.endsWith("(openssl)")).length;
+  return [
+    `openssl sample  ${o.inputs} inputs (${Math.round(o.ms / o.inputs)} ms each): both accept ${o.bothAccept}, both reject ${o.bothReject}, disagreements/crashes ${found}`,
+    `  openssl: stricter (documented): ${JSON.stringify(o.stricter)}`,
+    `  openssl: lenient (documented): ${JSON.stringify(o.lenient)}`,
+    `  openssl: fields not compared: ${JSON.stringify(o.notes)}`,
+  ];
+}
+
 /** Prints the report to stdout and writes every finding to `dir/findings.json`. */
 export function printReport(r: CampaignResult, dir: string, extra: string[] = []): Figures {
   const fig = figuresOf(r);
@@ -44,6 +56,7 @@ export function printReport(r: CampaignResult, dir: string, extra: string[] = []
     `stricter (documented): ${JSON.stringify(r.stricter)}`,
     `lenient on opaque parts (reported, not failures): ${JSON.stringify(r.lenient)}`,
     `der inputs whose primitive values only asn1js reads: ${r.opaque}`,
+    ...opensslLines(r),
     ...extra,
   ];
   for (const [k, n] of groups(r).slice(0, 25)) lines.push(`  ${String(n).padStart(6)}  ${k}`);

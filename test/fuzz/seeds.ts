@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import {
-  buildCsr, buildName, children, Oid, parseDer, pemCertificates, raw, subjectAltName, type CipherName, type DecryptionKey, type DigestName,
+  buildCrl, buildCsr, buildName, degenerateSignedData, children, Oid, parseDer, pemCertificates, raw, subjectAltName, type CipherName, type DecryptionKey, type DigestName,
   implicitRejectionSecret, loadPrivateKey, parseCertificate,
 } from "../../src/crypto/index.js";
 import { buildRequest, encodeIssuerAndSerial, encodeIssuerAndSubject, MessageType } from "../../src/protocol/index.js";
@@ -60,7 +60,11 @@ function vectorSeeds(c: Corpus): void {
     const caKey = file("ca.key.pem");
     if (caPem && caKey && !c.keys.some((k) => k.cert.der.length && Buffer.compare(k.cert.der, pemCertificates(caPem.toString("utf8"))[0]!) === 0)) {
       const key = loadPrivateKey(caKey.toString("utf8"));
-      c.keys.push({ cert: parseCertificate(pemCertificates(caPem.toString("utf8"))[0]!), key, rejectionSecret: implicitRejectionSecret(key) });
+      const cert = parseCertificate(pemCertificates(caPem.toString("utf8"))[0]!);
+      c.keys.push({ cert, key, rejectionSecret: implicitRejectionSecret(key) });
+      // A GetCRL-style answer (certs and a CRL with one revoked entry); fixed dates and RSA PKCS#1 v1.5 keep it the same from run to run.
+      const crl = buildCrl({ issuerCert: cert, issuerKey: key, thisUpdate: new Date(Date.UTC(2026, 0, 1)), nextUpdate: new Date(Date.UTC(2026, 1, 1)), number: 3, revoked: [{ serial: Uint8Array.of(0x42), at: new Date(Date.UTC(2025, 11, 24)) }] });
+      add(c, "pkimessage", `${d.name}/certs-and-crl`, degenerateSignedData([cert.der], [crl]));
     }
   }
 }

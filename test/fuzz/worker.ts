@@ -7,8 +7,10 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { implicitRejectionSecret, loadPrivateKey, parseCertificate } from "../../src/crypto/index.js";
 import { checkInput } from "./check.js";
-import { drawBatch, inputArb } from "./inputs.js";
-import type { Kind } from "./ours.js";
+import { drawBatch, inputArb, type Input } from "./inputs.js";
+import { freshOpensslCounts, judgeOpenssl, type OpensslCounts } from "./openssl-compare.js";
+import { decodeOpenssl, OPENSSL_KINDS } from "./openssl-reference.js";
+import type { Kind, Outcome } from "./ours.js";
 import type { Corpus } from "./seeds.js";
 import { parseTree } from "./tlv-model.js";
 
@@ -26,7 +28,16 @@ export interface WorkerJob {
   heartbeat: SharedArrayBuffer;
   /** The bytes under test, for a hang report: [0..3] length, then the bytes. */
   current: SharedArrayBuffer;
+  openssl: OpensslSampling;
 }
+
+/** Which inputs also go through `openssl` (openssl-reference.ts): 1 in `every` of the kinds it reads, and with `interesting` every one our decoder accepts or the reference judged stricter/lenient; at most `budget` per worker. `every` 0: none. */
+export interface OpensslSampling {
+  every: number;
+  budget: number;
+  interesting: boolean;
+}
+
 
 export interface Finding {
   kind: "crash" | "disagreement" | "hang";
@@ -46,6 +57,7 @@ export interface Progress {
   ourMs: number;
   refMs: number;
   findings: Finding[];
+  openssl: OpensslCounts;
   done: boolean;
 }
 
@@ -64,6 +76,8 @@ async function main(job: WorkerJob): Promise<void> {
   const beat = new Int32Array(job.heartbeat);
   const cur = new Uint8Array(job.current);
   let p: Progress = fresh();
+  let applicable = 0;
+  let calls = 0;
   for (let b = job.worker; b < job.batches; b += job.workers) {
     for (const input of drawBatch(arb, job.seed, b, job.batchSize)) {
       const n = Math.min(input.bytes.length, cur.length - 4);
@@ -84,6 +98,14 @@ async function main(job: WorkerJob): Promise<void> {
         const hang = r.verdict.detail.startsWith("hang");
         p.findings.push({ kind: hang ? "hang" : r.verdict.kind, input: Buffer.from(input.bytes).toString("hex"), inputKind: input.kind, origin: input.origin, detail: r.verdict.detail });
       }
+      const o = job.openssl;
+      if (o.every > 0 && calls < o.budget && OPENSSL_KINDS.has(input.kind)) {
+        const interesting = o.interesting && (r.ours.ok || r.verdict.kind === "stricter" || r.verdict.kind === "lenient");
+        if (interesting || ++applicable % o.every === 0) {
+          calls++;
+          opensslSample(input, r.ours, p);
+        }
+      }
     }
     parentPort!.postMessage(p);
     p = fresh();
@@ -91,8 +113,24 @@ async function main(job: WorkerJob): Promise<void> {
   parentPort!.postMessage({ ...p, done: true });
 }
 
+function opensslSample(input: Input, ours: Outcome, p: Progress): void {
+  const ossl = decodeOpenssl(input.kind, input.bytes);
+  const { verdict, notes } = judgeOpenssl(input.kind, ours, ossl);
+  const c = p.openssl;
+  c.inputs++;
+  c.ms += ossl.ms;
+  if (verdict.kind === "ok") {
+    if (ours.ok) c.bothAccept++;
+    else c.bothReject++;
+  }
+  if (verdict.kind === "stricter") c.stricter[verdict.reason] = (c.stricter[verdict.reason] ?? 0) + 1;
+  if (verdict.kind === "lenient") c.lenient[verdict.reason] = (c.lenient[verdict.reason] ?? 0) + 1;
+  for (const n of notes) c.notes[n] = (c.notes[n] ?? 0) + 1;
+  if (verdict.kind === "crash" || verdict.kind === "disagreement") p.findings.push({ kind: verdict.kind, input: Buffer.from(input.bytes).toString("hex"), inputKind: input.kind, origin: `${input.origin} (openssl)`, detail: verdict.detail });
+}
+
 function fresh(): Progress {
-  return { type: "progress", inputs: 0, byKind: {}, stricter: {}, lenient: {}, opaque: 0, ourMs: 0, refMs: 0, findings: [], done: false };
+  return { type: "progress", inputs: 0, byKind: {}, stricter: {}, lenient: {}, opaque: 0, ourMs: 0, refMs: 0, findings: [], openssl: freshOpensslCounts(), done: false };
 }
 
 main(workerData as WorkerJob).catch((err: unknown) => {

@@ -2,7 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DerError, Oid, parseCertificate, parseCsr, parseEnvelope, parseName, parseSignedData, parseSubjectAltName } from "../../../src/crypto/index.js";
+import {
+  buildCrl, degenerateSignedData, DerError, loadPrivateKey, Oid, parseCertificate, parseCsr, parseEnvelope, parseName, parseSignedData, parseSubjectAltName, pemCertificates,
+} from "../../../src/crypto/index.js";
 
 const dir = join(import.meta.dirname, "..", "..", "vectors", "fuzz");
 const vector = (name: string): Uint8Array => new Uint8Array(readFileSync(join(dir, `${name}.der`)));
@@ -36,11 +38,27 @@ describe("fuzz regressions (issue 12)", () => {
     ["signeddata-econtent-type", parseSignedData, /eContent: expected tag 0x4, got 0x0/],
     ["signeddata-empty-signedattrs", parseSignedData, /signedAttrs: expected at least 1 elements, got 0/],
     ["signeddata-certificate-choice", parseSignedData, /CertificateChoices: unexpected element 0x32/],
+    ["signeddata-crl-choice", parseSignedData, /TBSCertList signature: expected tag 0x30, got 0xa0/],
+    ["signedattrs-duplicate", parseSignedData, /signedAttrs: duplicate attribute 2\.16\.840\.1\.113733\.1\.9\.5/],
+    ["signerinfo-tail", parseSignedData, /SignerInfo: unexpected element 0x30 after signature/],
+    ["envelope-originator-info", parseEnvelope, /OriginatorInfo: unexpected element 0x30/],
+    ["envelope-other-recipient", parseEnvelope, /RecipientInfo \[3\] version: expected tag 0x2, got 0x30/],
+    ["envelope-unprotected-attrs", parseEnvelope, /unprotectedAttrs Attribute: more than 2 elements/],
+    ["signeddata-other-certificate-choice", parseSignedData, /CertificateChoices \[3\]: expected at least 2 elements, got 0/],
     ["csr-empty-version", parseCsr, /CertificationRequestInfo version: empty INTEGER/],
+    ["csr-second-attributes", parseCsr, /CertificationRequestInfo: unexpected element 0xa0 after attributes/],
+    ["contentinfo-two-contents", parseEnvelope, /ContentInfo: content \[0\] holds more than 1 element/],
     ["csr-san-not-sequence", (b) => parseSubjectAltName(parseCsr(b).extensions.get(Oid.subjectAltName)!.value), /subjectAltName: expected tag 0x30, got 0x20/],
     ["cert-time-year-digits", parseCertificate, /bad GeneralizedTime value "261124071442Z"/],
     ["name-atav-extra", parseName, /AttributeTypeAndValue: more than 2 elements/],
   ];
+  it("ok/fuzz-signeddata-crl-choice: a CertificateList in crls [1] is still carried", () => {
+    const ca = pemCertificates(readFileSync(join(dir, "..", "pki-aes128-sha256", "ca.crt.pem"), "utf8"))[0]!;
+    const key = loadPrivateKey(readFileSync(join(dir, "..", "pki-aes128-sha256", "ca.key.pem"), "utf8"));
+    const crl = buildCrl({ issuerCert: parseCertificate(ca), issuerKey: key, thisUpdate: new Date(0), nextUpdate: new Date(864e5), number: 7, revoked: [{ serial: Uint8Array.of(5), at: new Date(0) }] });
+    expect(parseSignedData(degenerateSignedData([ca], [crl])).crls).toEqual([crl]);
+  });
+
   it.each(refused)("fail/fuzz-%s is refused with a DerError", (name, parse, message) => {
     expect(() => parse(vector(name))).toThrow(DerError);
     expect(() => parse(vector(name))).toThrow(message);
