@@ -4,6 +4,7 @@
  *   workers, cli → app → edge, queue, store, upstream, policy → ra → protocol → crypto
  *                                                  → pkijs / asn1js
  *   config and observability are leaves.
+ *   hsm (PKCS#11 tokens) sits beside crypto: app → hsm → crypto.
  *
  * Run: `npm run depcheck` (= depcruise src workers --config .dependency-cruiser.cjs).
  * Type-only imports count too (tsPreCompilationDeps), so a `import type` cannot
@@ -40,11 +41,11 @@ module.exports = {
       name: "protocol-crypto-are-pure",
       severity: "error",
       comment:
-        "src/protocol and src/crypto must not import edge, store, queue, ra, policy, upstream, app, cli, config, observability or workers.",
+        "src/protocol and src/crypto must not import edge, store, queue, ra, policy, upstream, app, cli, config, observability, hsm or workers.",
       from: { path: srcDirs("protocol", "crypto") },
       to: {
         path: [
-          srcDirs("edge", "store", "queue", "ra", "policy", "upstream", "app", "cli", "config", "observability"),
+          srcDirs("edge", "store", "queue", "ra", "policy", "upstream", "app", "cli", "config", "observability", "hsm"),
           "^workers/",
         ],
       },
@@ -147,6 +148,24 @@ module.exports = {
       comment: "Only src/queue and workers/ may import bullmq.",
       from: { pathNot: ["^src/queue/", "^workers/"] },
       to: { pathNot: "^src/", path: [npm("bullmq"), npmModule("bullmq")] },
+    },
+
+    // Protects: the PKCS#11 binding is one adapter (src/hsm) that offers token
+    // keys to crypto's PrivateKeyOps; it knows nothing of config, the RA or
+    // the layers that wire it (app/ does, e.g. app/ra-identity.ts).
+    {
+      name: "hsm-only-to-crypto",
+      severity: "error",
+      comment: "src/hsm may import only src/crypto (and itself) among the src modules.",
+      from: { path: "^src/hsm/" },
+      to: { path: ["^src/", "^workers/"], pathNot: ["^src/hsm/", "^src/crypto/"] },
+    },
+    {
+      name: "only-hsm-imports-pkcs11js",
+      severity: "error",
+      comment: "Only src/hsm may import pkcs11js.",
+      from: { pathNot: "^src/hsm/" },
+      to: { pathNot: "^src/", path: [npm("pkcs11js"), npmModule("pkcs11js")] },
     },
 
     // Protects: every Redis key is built in the store (and the queue's

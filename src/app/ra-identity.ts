@@ -2,7 +2,8 @@
  * The RA identity of a profile (ra/identity.ts), built at start:
  *
  * - from the profile's `ra` files: PEM certificate (+ chain) and key, or a
- *   PKCS#12 file, and optionally a separate `ra.encryption` identity; checked
+ *   PKCS#12 file, or a key and certificate on a PKCS#11 token (`ra.pkcs11`),
+ *   and optionally a separate `ra.encryption` identity; checked
  *   the way smallstep checks its SCEP options at boot (the key matches its
  *   certificate, the decrypter is RSA, the key usages fit);
  * - or, with no `ra` configured, the zero-config development identity: a key
@@ -17,6 +18,7 @@ import {
   parseCertificate, parseCertificateAs, pemCertificates, spkiOf, toPem, type Certificate, type DecryptionKey,
 } from "../crypto/index.js";
 import { PUBLIC_MODE, readIfExists, writeFileAtomic } from "../fsutil/secret-file.js";
+import { HsmError, openTokenKey, readTokenCertificate } from "../hsm/index.js";
 import type { RaIdentity } from "../ra/identity.js";
 import { loadOrCreateKey, type EmbeddedCa } from "../upstream/embedded-ca.js";
 
@@ -30,7 +32,10 @@ export interface LoadedRaIdentity {
 }
 
 /** One identity's files (`ra` or `ra.encryption`), as the config gives them (paths absolute). */
-type IdentityFiles = Pick<RaConfig, "cert" | "key" | "keyPassphrase" | "p12" | "p12Passphrase">;
+type IdentityFiles = Pick<RaConfig, "cert" | "key" | "keyPassphrase" | "p12" | "p12Passphrase" | "pkcs11">;
+
+/** A key and certificate on a PKCS#11 token (`ra.pkcs11`). */
+export type Pkcs11Config = NonNullable<RaConfig["pkcs11"]>;
 
 interface LoadedPair {
   key: KeyObject;
@@ -39,6 +44,12 @@ interface LoadedPair {
   others: Uint8Array[];
   /** The file(s) it came from, for messages. */
   source: string;
+  /** For a key on a token (whose private half cannot be exported to derive it). */
+  rejectionSecret?: Uint8Array;
+  /** Problems of this pair that do not stop the start. */
+  warnings?: string[];
+  /** False for a token key without CKA_DECRYPT. */
+  decrypts?: boolean;
 }
 
 const DAY = 86_400_000;
@@ -87,9 +98,30 @@ async function loadP12(files: IdentityFiles, p12File: string, what: string): Pro
   }
 }
 
-function loadPair(files: IdentityFiles, what: string): Promise<LoadedPair> {
+/** The key on the token and its certificate (labelled `certLabel`, else like the key); the key is opened once per process. */
+export function loadTokenPair(cfg: Pkcs11Config, what: string): LoadedPair {
+  const where = `${what}.pkcs11 (key "${cfg.keyLabel}")`;
+  try {
+    const key = openTokenKey(cfg);
+    const label = cfg.certLabel ?? cfg.keyLabel;
+    const der = readTokenCertificate(key.token, label);
+    if (!der) throw new HsmError(`${key.token.name}: no certificate labelled "${label}": run scepgate ra init --pkcs11`);
+    const cert = parseCertificateAs(der, `${where}: certificate "${label}"`);
+    if (Buffer.compare(key.publicKey.export({ format: "der", type: "spki" }), cert.spki) !== 0) {
+      throw new HsmError(`the key does not match the certificate "${label}" (${cert.subjectText()})`);
+    }
+    const warnings = key.exportable ? [`${where}: the token lets this private key be exported (CKA_EXTRACTABLE or not CKA_SENSITIVE)`] : [];
+    return { key: key.publicKey, cert, others: [], source: key.source, rejectionSecret: key.rejectionSecret, warnings, decrypts: key.decrypts };
+  } catch (err) {
+    if (err instanceof KeyError) throw err;
+    throw new KeyError(`${where}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function loadPair(files: IdentityFiles, what: string): Promise<LoadedPair> {
+  if (files.pkcs11 !== undefined) return loadTokenPair(files.pkcs11, what);
   if (files.p12 !== undefined) return loadP12(files, files.p12, what);
-  if (files.cert === undefined || files.key === undefined) throw new KeyError(`${what}: expected cert+key or p12`);
+  if (files.cert === undefined || files.key === undefined) throw new KeyError(`${what}: expected cert+key, p12 or pkcs11`);
   return loadPem(files, files.cert, files.key, what);
 }
 
@@ -99,7 +131,7 @@ function describe(pair: LoadedPair): string {
 
 /** Checks the pairs' roles and builds the RaIdentity the use-cases take. */
 function assemble(signer: LoadedPair, encryption: LoadedPair | undefined, what: string): LoadedRaIdentity {
-  const warnings: string[] = [];
+  const warnings: string[] = [...(signer.warnings ?? []), ...(encryption?.warnings ?? [])];
   const signerKey = describeKey(signer.key);
   if (signerKey.type === "other") throw new KeyError(`${what}: ${signer.source}: the RA key must be RSA or EC to sign CertReps`);
   if (signer.cert.keyUsage && !signer.cert.keyUsage.digitalSignature) {
@@ -124,8 +156,10 @@ function assemble(signer: LoadedPair, encryption: LoadedPair | undefined, what: 
         "clients that pick the recipient by keyUsage (iOS, Windows) need keyEncipherment; add an ra.encryption identity or reissue it",
     );
   }
-  const decrypters = [...(separate ? [separate] : []), ...(signerKey.type === "rsa" ? [signer] : [])];
-  const decryption: DecryptionKey[] = decrypters.map((p) => ({ cert: p.cert, key: p.key, rejectionSecret: implicitRejectionSecret(p.key) }));
+  const decrypters = [...(separate ? [separate] : []), ...(signerKey.type === "rsa" && signer.decrypts !== false ? [signer] : [])];
+  const unable = separate?.decrypts === false ? separate : !separate && signer.decrypts === false ? signer : undefined;
+  if (unable) throw new KeyError(`${unable === separate ? `${what}.encryption` : what}: ${unable.source}: the token key may not decrypt (CKA_DECRYPT false), and the RA must decrypt requests`);
+  const decryption: DecryptionKey[] = decrypters.map((p) => ({ cert: p.cert, key: p.key, rejectionSecret: p.rejectionSecret ?? implicitRejectionSecret(p.key) }));
   const raCerts = separate ? [signer.cert, separate.cert] : [signer.cert];
   const seen = new Set(raCerts.map((c) => Buffer.from(c.der).toString("base64")));
   const chain: Uint8Array[] = [];

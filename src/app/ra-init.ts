@@ -3,11 +3,18 @@
  * upstream CA by SCEP, written where the profile's configuration expects it
  * (its `ra.cert`/`ra.key`, else dataDir/profiles/NAME/ra.crt and ra.key,
  * which the first start of such a profile also uses).
+ *
+ * With `--pkcs11`: the key pair is generated on the profile's `ra.pkcs11`
+ * token (kept when it exists) and the certificate is stored on the token
+ * under `certLabel`.
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { LoadedConfig } from "../config/index.js";
+import { buildName, parseCertificate } from "../crypto/index.js";
+import { generateTokenKey, hasTokenKey, openTokenKey, readTokenCertificate, writeTokenCertificate } from "../hsm/index.js";
 import type { Logger } from "../ra/ports.js";
+import { EmbeddedCa } from "../upstream/embedded-ca.js";
 import { enrollRaIdentity } from "../upstream/ra-enroll.js";
 import { defaultRaSubject, generatedRaFiles } from "./profiles.js";
 import { systemClock } from "./runtime.js";
@@ -59,4 +66,73 @@ export async function initRaIdentity(loaded: LoadedConfig, o: RaInitOptions, log
     clock: systemClock,
   });
   return { certFile: files.certFile, keyFile: files.keyFile, warnings };
+}
+
+export interface TokenRaInitOptions {
+  profile: string;
+  upstream?: string;
+  challenge?: string;
+  caFingerprint?: string;
+  subject?: string;
+  /** Store a new certificate even when the token has one under certLabel (the key is kept). */
+  force?: boolean;
+  /** RSA modulus size of a generated key. */
+  bits?: number;
+}
+
+/** The DER INTEGER of a certificate serial given as INTEGER contents (always < 128 octets). */
+function serialDer(contents: Uint8Array): Uint8Array {
+  return Uint8Array.of(0x02, contents.length, ...contents);
+}
+
+/**
+ * `scepgate ra init --pkcs11`: generates the RA key pair on the profile's
+ * `ra.pkcs11` token unless a key of that label is there, then stores its
+ * certificate on the token. The certificate comes from the embedded CA when
+ * the profile has no upstream.
+ */
+export async function initTokenRaIdentity(loaded: LoadedConfig, o: TokenRaInitOptions, logger: Logger): Promise<{ key: string; certLabel: string; generated: boolean }> {
+  const cfg = loaded.config.profiles[o.profile];
+  if (!cfg) throw new RaInitError(`unknown profile "${o.profile}"`);
+  const ref = cfg.ra?.pkcs11;
+  if (!ref) throw new RaInitError(`profile "${o.profile}" has no ra.pkcs11: --pkcs11 makes the key on the token configured there`);
+  const url = o.upstream ?? cfg.upstream?.url;
+  const generated = !hasTokenKey(ref);
+  if (generated) {
+    logger.info({ profile: o.profile, keyLabel: ref.keyLabel, bits: o.bits ?? 2048 }, "generating the RA key pair on the token");
+    generateTokenKey(ref, o.bits ?? 2048);
+  }
+  const key = openTokenKey(ref);
+  const certLabel = ref.certLabel ?? ref.keyLabel;
+  if (readTokenCertificate(key.token, certLabel) && !o.force) {
+    throw new RaInitError(`${key.token.name} holds a certificate labelled "${certLabel}" already: the RA is enrolled (use --force to store a new one for the same key)`);
+  }
+  if (url) {
+    const subject = o.subject ?? defaultRaSubject(o.profile);
+    await enrollRaIdentity({
+      url,
+      caFingerprint: o.caFingerprint ?? cfg.upstream?.caFingerprint,
+      challenge: o.challenge ?? cfg.upstream?.challenge,
+      subject,
+      keyFile: "",
+      certFile: "",
+      key: { publicKey: key.publicKey, rejectionSecret: key.rejectionSecret },
+      store: async (der) => {
+        const cert = parseCertificate(der);
+        writeTokenCertificate(key.token, certLabel, key.id, { der: cert.der, subject: cert.subject, issuer: cert.issuer, serialDer: serialDer(cert.serial) });
+      },
+      timeoutMs: cfg.upstream?.timeout ?? 30_000,
+      tls: url.toLowerCase().startsWith("https:") ? await readUpstreamTls(cfg.upstream?.tls, o.profile) : undefined,
+      pollIntervalMs: Math.min(cfg.upstream?.pollInterval ?? 10_000, 10_000),
+      maxWaitMs: 60 * 60_000,
+      logger,
+      clock: systemClock,
+    });
+    return { key: key.source, certLabel, generated };
+  }
+  const ca = await EmbeddedCa.open(path.join(loaded.config.dataDir, "embedded-ca"), { clock: systemClock, validityDays: cfg.issuance.validityDays });
+  const cert = parseCertificate(ca.issueRaCertificate(key.publicKey.export({ format: "der", type: "spki" }), buildName(o.subject ?? defaultRaSubject(o.profile))));
+  writeTokenCertificate(key.token, certLabel, key.id, { der: cert.der, subject: cert.subject, issuer: cert.issuer, serialDer: serialDer(cert.serial) });
+  logger.info({ profile: o.profile, subject: cert.subjectText(), serial: cert.serialHex, certLabel }, "RA certificate issued by the embedded CA and stored on the token");
+  return { key: key.source, certLabel, generated };
 }

@@ -21,13 +21,20 @@ function resolveFiles<T extends object, K extends keyof T>(files: T, keys: reado
 }
 
 function resolveIdentity<T extends Identity>(identity: T, baseDir: string): T {
-  return resolveFiles(identity, ["cert", "key", "p12"], baseDir);
+  const out = resolveFiles(identity, ["cert", "key", "p12"], baseDir);
+  // A module given by a bare name (libsofthsm2.so) is left to the dynamic loader's search path.
+  if (out.pkcs11 !== undefined) {
+    const module = out.pkcs11.module.includes("/") ? path.resolve(baseDir, out.pkcs11.module) : out.pkcs11.module;
+    out.pkcs11 = { ...resolveFiles(out.pkcs11, ["pinFile"], baseDir), module };
+  }
+  return out;
 }
 
 /**
  * Returns `config` with `dataDir`, `audit.file`, `listen.tls`, every `ra` file
- * (`cert`, `key`, `p12`, and those of `ra.encryption`) and every
- * `upstream.tls` file made absolute against `baseDir`.
+ * (`cert`, `key`, `p12`, `pkcs11.pinFile` and a `pkcs11.module` path, and
+ * those of `ra.encryption`) and every `upstream.tls` file made absolute
+ * against `baseDir`.
  */
 export function resolvePaths(config: Config, baseDir: string): Config {
   const profiles = Object.fromEntries(Object.entries(config.profiles).map(([name, profile]) => {

@@ -17,6 +17,8 @@ const SECRET_PATHS: readonly (readonly string[])[] = [
   ["profiles", "*", "ra", "p12Passphrase"],
   ["profiles", "*", "ra", "encryption", "keyPassphrase"],
   ["profiles", "*", "ra", "encryption", "p12Passphrase"],
+  ["profiles", "*", "ra", "pkcs11", "pin"],
+  ["profiles", "*", "ra", "encryption", "pkcs11", "pin"],
   ["profiles", "*", "challenge", "value"],
   ["profiles", "*", "upstream", "challenge"],
   ["profiles", "*", "challenge", "secret"],
@@ -27,7 +29,7 @@ const SECRET_PATHS: readonly (readonly string[])[] = [
 /**
  * True when the key at `path` holds a secret, or lies below one:
  * `admin.token`, the `keyPassphrase` / `p12Passphrase` of `ra` and
- * `ra.encryption`, `challenge.value`, `upstream.challenge`, the webhook
+ * `ra.encryption`, the PKCS#11 `pin` of both, `challenge.value`, `upstream.challenge`, the webhook
  * `secret`s (`challenge.secret`, `notify[].secret`).
  */
 export function isSecretPath(path: KeyPath): boolean {

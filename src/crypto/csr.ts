@@ -1,9 +1,10 @@
 /**
  * PKCS#10 certification requests (RFC 2986): parse, verify, and build.
  */
-import { createPublicKey, sign as nodeSign, type KeyObject } from "node:crypto";
+import { createPublicKey, type KeyObject } from "node:crypto";
 import { publicKeyFromSpki } from "./public-key.js";
-import { Digests, signatureOid, type DigestName } from "./algorithms.js";
+import { signatureOid, type DigestName } from "./algorithms.js";
+import { signNow } from "./private-key-ops.js";
 import { algorithmId, bitString, children, contents, ctx, derNull, expectChildren, expectTag, int, oid, oidValue, parseDer, printable, raw, seq, setOf, stringValue, Tag, utf8 } from "./der.js";
 import { CryptoError, DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
 import { encodeExtension, parseExtensionList, type ExtensionSpec } from "./extensions.js";
@@ -127,7 +128,7 @@ export function buildCsr(o: CsrOptions): Uint8Array {
   const keyType = o.key.asymmetricKeyType;
   if (keyType !== "rsa" && keyType !== "ec") throw new UnsupportedAlgorithmError(`cannot sign a CSR with a ${keyType} key`);
   const digest = o.digest ?? "sha256";
-  const spki = createPublicKey(o.key).export({ format: "der", type: "spki" });
+  const spki = (o.key.type === "public" ? o.key : createPublicKey(o.key)).export({ format: "der", type: "spki" });
   const attrs: Uint8Array[] = [];
   if (o.challengePassword !== undefined) {
     const pw = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(o.challengePassword) ? printable(o.challengePassword) : utf8(o.challengePassword);
@@ -137,7 +138,7 @@ export function buildCsr(o: CsrOptions): Uint8Array {
   // attributes is a SET OF: DER order (X.690 §11.6), so that re-encoding it (upstream/csr-challenge.ts) keeps the signed bytes.
   const info = seq(int(0), o.subject, spki, ctx(0, ...attrs.sort((a, b) => Buffer.compare(a, b))));
   const sigOid = signatureOid(keyType, digest);
-  const signature = nodeSign(Digests[digest].node, info, o.key);
+  const signature = signNow(digest, info, o.key);
   return seq(info, keyType === "rsa" ? algorithmId(sigOid, derNull()) : algorithmId(sigOid), bitString(signature));
 }
 

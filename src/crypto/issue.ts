@@ -4,13 +4,13 @@
  * OpenSSL signature (node:crypto) cost well under a millisecond, where a
  * WebCrypto-based generator measured ~8 ms per certificate here.
  */
-import { createPublicKey, sign as nodeSign, type KeyObject } from "node:crypto";
-import { Digests, signatureOid, type DigestName } from "./algorithms.js";
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { signatureOid, type DigestName } from "./algorithms.js";
 import type { Certificate } from "./certificate.js";
 import { algorithmId, bitString, ctx, derNull, int, seq, time } from "./der.js";
 import { UnsupportedAlgorithmError } from "./errors.js";
 import { encodeExtension, type ExtensionSpec } from "./extensions.js";
-import type { PrivateKeyOps } from "./private-key-ops.js";
+import { signNow, type PrivateKeyOps } from "./private-key-ops.js";
 
 export interface IssueOptions {
   /** DER Name of the subject. */
@@ -55,7 +55,7 @@ function prepareCertificate(o: IssueOptions): { tbs: Uint8Array; digest: DigestN
 /** Returns the DER of the new certificate. */
 export function issueCertificate(o: IssueOptions): Uint8Array {
   const p = prepareCertificate(o);
-  return p.assemble(nodeSign(Digests[p.digest].node, p.tbs, o.issuerKey));
+  return p.assemble(signNow(p.digest, p.tbs, o.issuerKey));
 }
 
 /** issueCertificate with the signature on `ops` (off the event loop on a server). */
@@ -66,5 +66,5 @@ export async function issueCertificateWith(o: IssueOptions, ops: PrivateKeyOps):
 
 /** The SPKI DER of a key (public or private). */
 export function spkiOf(key: KeyObject): Uint8Array {
-  return createPublicKey(key).export({ format: "der", type: "spki" });
+  return (key.type === "public" ? key : createPublicKey(key)).export({ format: "der", type: "spki" });
 }

@@ -58,7 +58,7 @@ function isPem(data: Uint8Array): boolean {
 
 /** Throws KeyError unless `key` is the private half of the certificate's public key. */
 export function assertKeyMatchesCertificate(key: KeyObject, cert: Certificate, what: string): void {
-  const fromKey = createPublicKey(key).export({ format: "der", type: "spki" });
+  const fromKey = (key.type === "public" ? key : createPublicKey(key)).export({ format: "der", type: "spki" });
   if (Buffer.compare(fromKey, cert.spki) !== 0) {
     throw new KeyError(`${what}: the private key does not match the certificate (${cert.subjectText()})`);
   }

@@ -24,10 +24,42 @@ export interface PrivateKeyOps {
   close(): Promise<void>;
 }
 
+/**
+ * A private key held outside the process (a PKCS#11 token), known here by its
+ * public KeyObject: every PrivateKeyOps sends that KeyObject's operations to
+ * it, so the use-cases handle token and file keys alike.
+ */
+export interface ExternalPrivateKey {
+  /** As PrivateKeyOps.rsaRaw (RSA without padding). */
+  rsaRaw(input: Uint8Array): Promise<Uint8Array>;
+  /** As PrivateKeyOps.sign. */
+  sign(digest: DigestName, data: Uint8Array): Promise<Uint8Array>;
+  /** The same signature, synchronously (for the synchronous builders: CSRs, upstream requests). */
+  signNow(digest: DigestName, data: Uint8Array): Uint8Array;
+}
+
+const externalKeys = new WeakMap<KeyObject, ExternalPrivateKey>();
+
+/** Routes the private-key operations of `publicKey` to `external`. */
+export function registerExternalKey(publicKey: KeyObject, external: ExternalPrivateKey): void {
+  externalKeys.set(publicKey, external);
+}
+
+/** The external private key that `key` stands for, if it is one. */
+export function externalKeyOf(key: KeyObject): ExternalPrivateKey | undefined {
+  return externalKeys.get(key);
+}
+
+/** A signature with `key` on the calling thread, whether the key is in process or on a token. */
+export function signNow(digest: DigestName, data: Uint8Array, key: KeyObject): Uint8Array {
+  const external = externalKeys.get(key);
+  return external ? external.signNow(digest, data) : nodeSign(Digests[digest].node, data, key);
+}
+
 /** Everything on the calling thread (tools, tests, the client side). */
 export const inThreadKeyOps: PrivateKeyOps = {
-  rsaRaw: async (key, input) => privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, input),
-  sign: async (digest, data, key) => nodeSign(Digests[digest].node, data, key),
+  rsaRaw: async (key, input) => externalKeys.get(key)?.rsaRaw(input) ?? privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, input),
+  sign: async (digest, data, key) => externalKeys.get(key)?.sign(digest, data) ?? nodeSign(Digests[digest].node, data, key),
   close: async () => undefined,
 };
 
@@ -99,11 +131,11 @@ class ThreadedKeyOps implements PrivateKeyOps {
   }
 
   rsaRaw(key: KeyObject, input: Uint8Array): Promise<Uint8Array> {
-    return this.call(key, input);
+    return externalKeys.get(key)?.rsaRaw(input) ?? this.call(key, input);
   }
 
   sign(digest: DigestName, data: Uint8Array, key: KeyObject): Promise<Uint8Array> {
-    return this.call(key, data, Digests[digest].node);
+    return externalKeys.get(key)?.sign(digest, data) ?? this.call(key, data, Digests[digest].node);
   }
 
   private failAll(err: Error): void {

@@ -2,7 +2,7 @@
  * CMS SignedData (RFC 5652 §5): parse, verify one signer, sign, and the
  * certs-only degenerate form (RFC 8894 §3.4).
  */
-import { createHash, sign as nodeSign, type KeyObject } from "node:crypto";
+import { createHash, type KeyObject } from "node:crypto";
 import { digestByOid, Digests, signatureOid, type DigestName } from "./algorithms.js";
 import { matchesIssuerSerial, parseCertificate, type Certificate } from "./certificate.js";
 import { contentInfo, parseContentInfo } from "./content-info.js";
@@ -15,7 +15,7 @@ import { expectAlgorithm, expectAttribute, expectAttributeSet, expectVersion } f
 import { DerError, SignatureError, UnsupportedAlgorithmError } from "./errors.js";
 import { expectName } from "./name.js";
 import { Oid } from "./oids.js";
-import type { PrivateKeyOps } from "./private-key-ops.js";
+import { signNow, type PrivateKeyOps } from "./private-key-ops.js";
 import { signatureCheck } from "./verify-signature.js";
 
 export interface SignerInfo {
@@ -251,7 +251,7 @@ function prepareSignedData(o: SignOptions): { signedAttrs: Uint8Array; assemble(
 /** Signs `content` and returns ContentInfo(signedData), DER. */
 export function signData(o: SignOptions): Uint8Array {
   const p = prepareSignedData(o);
-  return p.assemble(nodeSign(Digests[o.digest].node, p.signedAttrs, o.signerKey));
+  return p.assemble(signNow(o.digest, p.signedAttrs, o.signerKey));
 }
 
 /** signData with the private-key operation on `ops` (off the event loop on a server). */

@@ -48,6 +48,10 @@ export interface RaEnrollOptions {
   subject: string;
   keyFile: string;
   certFile: string;
+  /** A key held elsewhere (a PKCS#11 token: its registered public KeyObject) instead of keyFile. */
+  key?: { publicKey: KeyObject; rejectionSecret: Uint8Array };
+  /** Stores the issued certificate and chain instead of writing certFile. */
+  store?: (certificate: Uint8Array, chain: Uint8Array[]) => Promise<void>;
   timeoutMs: number;
   /** TLS towards an https upstream (private CA, client certificate). */
   tls?: UpstreamTlsPem;
@@ -74,9 +78,9 @@ const RA_KEY_USAGE = encodeKeyUsage({ digitalSignature: true, keyEncipherment: t
 
 /** Makes (or reuses) the RA key and enrolls its certificate; throws UpstreamError, RaEnrollmentError or KeyError. */
 export async function enrollRaIdentity(o: RaEnrollOptions): Promise<{ certPem: string; warnings: string[] }> {
-  await mkdir(path.dirname(o.keyFile), { recursive: true, mode: 0o700 });
-  await mkdir(path.dirname(o.certFile), { recursive: true });
-  const key = await loadOrCreateKey(o.keyFile);
+  if (!o.key) await mkdir(path.dirname(o.keyFile), { recursive: true, mode: 0o700 });
+  if (!o.store) await mkdir(path.dirname(o.certFile), { recursive: true });
+  const key = o.key?.publicKey ?? (await loadOrCreateKey(o.keyFile));
   if (key.asymmetricKeyType !== "rsa") throw new KeyError(`${o.keyFile}: the RA key must be RSA (clients encrypt their requests to it), not ${key.asymmetricKeyType}`);
 
   const http = new UpstreamHttp(o.url, o.timeoutMs, o.tls);
@@ -84,7 +88,7 @@ export async function enrollRaIdentity(o: RaEnrollOptions): Promise<{ certPem: s
   const ctx: ExchangeContext = { http, info: await directory.get(), clock: o.clock, logger: o.logger };
   const subject = buildName(o.subject);
   const csr = parseCsr(buildCsr({ subject, key, challengePassword: o.challenge, extensions: [{ oid: Oid.keyUsage, critical: true, value: RA_KEY_USAGE }] }));
-  const party = transientSigner(key, subject, o.clock, o.maxWaitMs);
+  const party = transientSigner(key, o.key?.rejectionSecret ?? implicitRejectionSecret(key), subject, o.clock, o.maxWaitMs);
   const transactionId = createHash("sha256").update(csr.spki).digest("hex");
 
   o.logger.info({ upstream: o.url, subject: o.subject, transactionId }, "requesting the RA certificate from the upstream CA");
@@ -105,7 +109,7 @@ export async function enrollRaIdentity(o: RaEnrollOptions): Promise<{ certPem: s
 }
 
 /** A self-signed certificate for the RA key, valid while we may poll; the CertRep is encrypted to it. */
-function transientSigner(key: KeyObject, subject: Uint8Array, clock: Clock, maxWaitMs: number): ExchangeParty {
+function transientSigner(key: KeyObject, rejectionSecret: Uint8Array, subject: Uint8Array, clock: Clock, maxWaitMs: number): ExchangeParty {
   const now = clock.now().getTime();
   const spki = spkiOf(key);
   const cert = parseCertificate(issueCertificate({
@@ -121,7 +125,7 @@ function transientSigner(key: KeyObject, subject: Uint8Array, clock: Clock, maxW
       { oid: Oid.subjectKeyIdentifier, value: subjectKeyIdentifier(spki) },
     ],
   }));
-  return { signer: { cert, key }, decryption: [{ cert, key, rejectionSecret: implicitRejectionSecret(key) }] };
+  return { signer: { cert, key }, decryption: [{ cert, key, rejectionSecret }] };
 }
 
 async function poll(ctx: ExchangeContext, party: ExchangeParty, transactionId: string, csr: Csr): Promise<UpstreamResult> {
@@ -134,7 +138,8 @@ async function poll(ctx: ExchangeContext, party: ExchangeParty, transactionId: s
 async function writeIssued(o: RaEnrollOptions, result: Extract<UpstreamResult, { status: "issued" }>): Promise<{ certPem: string; warnings: string[] }> {
   const cert = parseCertificate(result.certificate);
   const certPem = [result.certificate, ...result.chain].map((der) => toPem(der)).join("");
-  await writeFileAtomic(o.certFile, certPem, { mode: PUBLIC_MODE });
+  if (o.store) await o.store(result.certificate, result.chain);
+  else await writeFileAtomic(o.certFile, certPem, { mode: PUBLIC_MODE });
   o.logger.info({ upstream: o.url, subject: cert.subjectText(), serial: cert.serialHex, notAfter: cert.notAfter.toISOString(), certFile: o.certFile, keyFile: o.keyFile }, "RA certificate issued");
   return { certPem, warnings: usageWarnings(cert) };
 }

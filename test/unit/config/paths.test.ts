@@ -51,3 +51,18 @@ describe("relative paths", () => {
     expect(config.profiles.default?.ra?.p12).toBe(path.join(cwd, "ra.p12"));
   });
 });
+
+describe("relative paths of a PKCS#11 identity", () => {
+  it("ok/pinFile and a module path resolve against the config file's directory; a bare module name is left to the loader", async () => {
+    const file = await writeConfig(
+      "profiles:\n" +
+        "  default:\n    ra: { pkcs11: { module: lib/libsofthsm2.so, tokenLabel: t, pinFile: secrets/pin, keyLabel: k } }\n" +
+        "  other:\n    ra: { pkcs11: { module: libsofthsm2.so, slot: 0, pin: \"1234\", keyLabel: k } }\n",
+      "conf/scepgate.yaml",
+    );
+    const dir = path.dirname(file);
+    const { config } = await loadConfig({ file, env: {}, cwd: await tempDir() });
+    expect(config.profiles.default?.ra?.pkcs11).toMatchObject({ module: path.join(dir, "lib/libsofthsm2.so"), pinFile: path.join(dir, "secrets/pin") });
+    expect(config.profiles.other?.ra?.pkcs11?.module).toBe("libsofthsm2.so");
+  });
+});
