@@ -9,7 +9,7 @@ import type { Config } from "../config/index.js";
 import { postSignedJson } from "../policy/webhook-post.js";
 import type { Clock, Logger, TransactionStore } from "../ra/ports.js";
 import type { Deliver, NotifyTarget, NotifyWorkers, NotifyWorkersOptions } from "../queue/index.js";
-import { StoreKeys } from "../store/index.js";
+import { StoreKeys, type RedisEndpoint } from "../store/index.js";
 
 /** The notification targets of the configuration, each with its stable id. */
 export function notifyTargets(config: Config, targetId: (profile: string | undefined, url: string) => string): NotifyTarget[] {
@@ -46,7 +46,7 @@ export function webhookDeliver(clock: Clock): Deliver {
 /** What the notification workers need of a runtime. */
 export interface NotifyParts {
   loaded: { config: Config };
-  redis: { url: string };
+  redis: RedisEndpoint;
   store: TransactionStore;
   clock: Clock;
   logger: Logger;
@@ -62,7 +62,7 @@ export async function startNotifications(rt: NotifyParts, extra: NotifyExtra = {
   const targets = notifyTargets(config, q.notifyTargetId);
   if (targets.length === 0) return undefined;
   return q.startNotifyWorkers({
-    connect: () => q.connectQueueRedis(rt.redis.url),
+    connect: () => q.connectQueueRedis(rt.redis),
     prefix: config.redis.keyPrefix,
     stream: new StoreKeys(config.redis.keyPrefix).auditStream(),
     targets,

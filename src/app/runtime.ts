@@ -61,8 +61,9 @@ export async function createRuntime(
   const redis = await openRedis(config);
   const keyOps = opts.threadedKeys ? threadedKeyOps() : inThreadKeyOps;
   try {
-    const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock });
-    const otp = new RedisOneTimePasswords({ redis: redis.redis, prefix: config.redis.keyPrefix });
+    const { durability } = redis;
+    const store = new RedisTransactionStore({ redis: redis.redis, prefix: config.redis.keyPrefix, clock, durability });
+    const otp = new RedisOneTimePasswords({ redis: redis.redis, prefix: config.redis.keyPrefix, durability });
     const built = await buildProfiles(config, { clock, logger, otp, keyOps });
     const profiles = opts.metrics ? meterUpstreams(built, opts.metrics) : built;
     const queue = await createForwardQueue({ loaded, profiles, redis, logger });

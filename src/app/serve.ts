@@ -17,7 +17,13 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
-export async function serve(rt: Runtime, opts: { workers: boolean } = { workers: true }): Promise<Serving> {
+export interface ServeOptions {
+  workers: boolean;
+  /** What `/metrics` answers instead of this process's registry (a cluster child: the supervisor's aggregate). */
+  metricsText?: () => Promise<string>;
+}
+
+export async function serve(rt: Runtime, opts: ServeOptions = { workers: true }): Promise<Serving> {
   const { config } = rt.loaded;
   const metrics = rt.metrics;
   const admin = await adminApp(rt);
@@ -28,7 +34,7 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
     logger: rt.logger,
     accessLogger: unredactedChild(rt.logger),
     ready: () => pingRedis(rt.redis.redis),
-    metrics: metrics ? () => metrics.text() : undefined,
+    metrics: metrics ? (opts.metricsText ?? (() => metrics.text())) : undefined,
     admin,
   });
   const workers: WorkersHandle | undefined = opts.workers ? await startWorkers(rt, retentionMetrics(metrics)) : undefined;
@@ -45,7 +51,7 @@ export async function serve(rt: Runtime, opts: { workers: boolean } = { workers:
   const origin = `${server.secure ? "https" : "http"}://${host}:${server.port}`;
   const url = `${origin}/scep`;
   rt.logger.info(
-    { url, profiles: rt.profiles.map((p) => p.name), redis: config.redis.url ? "configured" : rt.redis.url, config: rt.loaded.source },
+    { url, profiles: rt.profiles.map((p) => p.name), redis: rt.redis.description, config: rt.loaded.source },
     "scepgate listening",
   );
   if (!admin && rt.loaded.source === "defaults") {

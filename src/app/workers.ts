@@ -17,7 +17,7 @@ import type { Clock, Logger, TransactionStore } from "../ra/ports.js";
 import type { BullForwardQueue, ForwardWorkersOptions } from "../queue/index.js";
 import { planForwardQueues, type ForwardQueueSpec, type ForwardRoute } from "../queue/queue-names.js";
 import {
-  connectRedis, startRetentionSweeper, StoreKeys, type RetentionPolicy, type RetentionSweeper, type RetentionSweeperOptions,
+  connectRedis, startRetentionSweeper, StoreKeys, type RedisEndpoint, type RetentionPolicy, type RetentionSweeper, type RetentionSweeperOptions,
 } from "../store/index.js";
 import { AuditFile, DEFAULT_AUDIT_FILE } from "./audit-file.js";
 import { startNotifications, type NotifyExtra } from "./notifications.js";
@@ -29,8 +29,8 @@ const loadQueue = () => import("../queue/index.js");
 export interface QueueParts {
   loaded: { config: Config };
   profiles: readonly Profile[];
-  /** The Redis URL or socket path (RedisHandle.url); the queue opens its own connection to it. */
-  redis: { url: string };
+  /** Where Redis is (a RedisHandle is one); the queue opens its own connections to it. */
+  redis: RedisEndpoint;
   logger: Logger;
 }
 
@@ -82,7 +82,7 @@ export async function createForwardQueue(parts: QueueParts): Promise<BullForward
   if (queues.length === 0) return undefined;
   const { BullForwardQueue, connectQueueRedis } = await loadQueue();
   return new BullForwardQueue({
-    connection: connectQueueRedis(parts.redis.url),
+    connection: connectQueueRedis(parts.redis),
     ownsConnection: true,
     prefix: parts.loaded.config.redis.keyPrefix,
     queues,
@@ -136,7 +136,7 @@ async function startForwarders(rt: WorkerParts, extra: Pick<ForwardWorkersOption
   const config = rt.loaded.config;
   const { connectQueueRedis, startForwardWorkers } = await loadQueue();
   const running = await startForwardWorkers({
-    connect: () => connectQueueRedis(rt.redis.url),
+    connect: () => connectQueueRedis(rt.redis),
     prefix: config.redis.keyPrefix,
     queues,
     concurrency: config.workers.concurrency,
@@ -165,7 +165,7 @@ export function auditFilePath(config: Config): string {
  */
 function startRetentionSweep(rt: WorkerParts, o: Exclude<StartWorkersOptions["retention"], false> = {}): { sweeper: RetentionSweeper; close(): Promise<void> } {
   const config = rt.loaded.config;
-  const redis = connectRedis(rt.redis.url);
+  const redis = connectRedis(rt.redis);
   redis.on("error", () => undefined); // reconnects by itself; a failed sweep is logged
   const sweeper = startRetentionSweeper({
     redis,

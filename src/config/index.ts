@@ -11,6 +11,7 @@ export {
 } from "./schema.js";
 export { approvalOf, OPERATOR_NAME, OPERATOR_ROLES, TOKEN_OPERATOR, type OperatorConfig } from "./operators.js";
 export { ConfigError, type ConfigErrorDetails } from "./errors.js";
+export { DEFAULT_WAIT_TIMEOUT_MS, waitReplicasOf, type HostPort, type RedisConfig, type RedisSentinelConfig } from "./redis.js";
 export type { ListenTlsConfig, UpstreamTlsConfig } from "./tls.js";
 export { parseDuration, tryParseDuration } from "./duration.js";
 export { redactConfig, isSecretPath, REDACTED } from "./redact.js";

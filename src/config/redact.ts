@@ -13,6 +13,8 @@ export const REDACTED = "***";
 /** Paths of the secret keys; `*` is any profile name. */
 const SECRET_PATHS: readonly (readonly string[])[] = [
   ["admin", "token"],
+  ["redis", "sentinel", "password"],
+  ["redis", "sentinel", "sentinelPassword"],
   ["profiles", "*", "ra", "keyPassphrase"],
   ["profiles", "*", "ra", "p12Passphrase"],
   ["profiles", "*", "ra", "encryption", "keyPassphrase"],
@@ -28,7 +30,7 @@ const SECRET_PATHS: readonly (readonly string[])[] = [
 
 /**
  * True when the key at `path` holds a secret, or lies below one:
- * `admin.token`, the `keyPassphrase` / `p12Passphrase` of `ra` and
+ * `admin.token`, `redis.sentinel.password` / `sentinelPassword`, the `keyPassphrase` / `p12Passphrase` of `ra` and
  * `ra.encryption`, the PKCS#11 `pin` of both, `challenge.value`, `upstream.challenge`, the webhook
  * `secret`s (`challenge.secret`, `notify[].secret`).
  */

@@ -10,6 +10,7 @@
 import * as z from "zod";
 import { duration, flag, integer, mapping, oneOf, regexSource, sha256Fingerprint, text, url } from "./fields.js";
 import { raSchema } from "./identity.js";
+import { redisSchema } from "./redis.js";
 import { checkUpstreamTls, listenTlsSchema, upstreamTlsSchema } from "./tls.js";
 import { approvalSchema, checkAdmin, operatorsSchema } from "./operators.js";
 import { CHALLENGE_WEBHOOK_KEYS, CHALLENGE_WEBHOOK_REQUIRED, challengeWebhookShape, notifySchema } from "./webhooks.js";
@@ -117,12 +118,12 @@ export const configSchema = mapping({
     host: text().default("127.0.0.1"),
     port: integer(0, 65535).default(8080),
     tls: listenTlsSchema.optional(),
+    /** `scepgate serve` processes sharing the port (`--processes`); unset: one per core; 1: a single process. */
+    processes: integer(1, 1024).optional(),
   }).prefault({}),
   dataDir: text().default("./data"),
-  redis: mapping({
-    url: url(["redis:", "rediss:"], "a redis:// or rediss:// URL").optional(),
-    keyPrefix: text().default("scepgate:"),
-  }).prefault({}),
+  /** A URL, `sentinel: {name, sentinels}`, or neither (the private redis-server); see config/redis.ts. */
+  redis: redisSchema.prefault({}),
   admin: mapping({ token: text(16).optional(), operators: operatorsSchema.optional() }).superRefine(checkAdmin).prefault({}),
   log: mapping({ level: oneOf(LOG_LEVELS).default("info"), format: oneOf(LOG_FORMATS).default("auto") }).prefault({}),
   http: mapping({

@@ -8,7 +8,7 @@
  * messageType names, outcomes, BullMQ states, queue names (one per upstream
  * URL). Never a transactionID, a subject or a client address.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
 import { ScrapeGauges, type MetricSources } from "./scrape-gauges.js";
 
 export type {
@@ -181,4 +181,26 @@ export class ScepgateMetrics implements ScepRequestRecorder, UpstreamRequestReco
     }
     return names;
   }
+}
+
+/**
+ * `serve --processes N`: the supervisor's view of every child's registry
+ * (prom-client's cluster aggregation over IPC). Counters and histograms are
+ * summed; the scrape-time gauges, which every child reads from the same
+ * Redis, take the max (the certificate expiry the min), so N children do not
+ * multiply them.
+ */
+export class ClusterMetrics {
+  private readonly aggregator = new AggregatorRegistry();
+
+  text(): Promise<string> {
+    return this.aggregator.clusterMetrics();
+  }
+}
+
+/** In a child of `serve --processes N`: answer the supervisor's aggregation requests from this registry. */
+export function answerClusterScrapes(metrics: ScepgateMetrics): void {
+  AggregatorRegistry.setRegistries([metrics.registry]);
+  // NOTE(prom-client 15): a worker only answers once an AggregatorRegistry was made in it (its constructor adds the listener).
+  new AggregatorRegistry();
 }

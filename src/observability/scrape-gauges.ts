@@ -7,7 +7,7 @@
  * so a scrape never hangs on a dead Redis.
  */
 import { performance } from "node:perf_hooks";
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Aggregator, type Registry } from "prom-client";
 
 /** Longest a scrape waits for one source (Prometheus' default scrape timeout is 10 s). */
 export const SOURCE_TIMEOUT_MS = 2_000;
@@ -64,15 +64,15 @@ export class ScrapeGauges {
   private readonly errors!: Counter<"source">;
 
   constructor(registry: Registry, private readonly now: () => number) {
-    this.gauge(registry, "scepgate_transactions", "Transactions in the store by profile and state (the per-state index sizes).", ["profile", "state"], "transactions",
+    this.gauge(registry, "scepgate_transactions", "Transactions in the store by profile and state (the per-state index sizes).", ["profile", "state"], "transactions", "max",
       (g, rows: readonly TransactionCount[]) => rows.forEach((r) => g.set({ profile: r.profile, state: r.state }, r.count)));
-    this.gauge(registry, "scepgate_forward_queue_depth", "Jobs of each forward queue by BullMQ state.", ["queue", "state"], "forwardQueues",
+    this.gauge(registry, "scepgate_forward_queue_depth", "Jobs of each forward queue by BullMQ state.", ["queue", "state"], "forwardQueues", "max",
       (g, rows: readonly ForwardQueueSnapshot[]) => rows.forEach((q) => Object.entries(q.counts).forEach(([state, n]) => g.set({ queue: q.queue, state }, n))));
-    this.gauge(registry, "scepgate_forward_queue_oldest_job_age_seconds", "Age of the oldest waiting or delayed job of each forward queue (0 when there is none).", ["queue"], "forwardQueues",
+    this.gauge(registry, "scepgate_forward_queue_oldest_job_age_seconds", "Age of the oldest waiting or delayed job of each forward queue (0 when there is none).", ["queue"], "forwardQueues", "max",
       (g, rows: readonly ForwardQueueSnapshot[]) => rows.forEach((q) => g.set({ queue: q.queue }, q.oldestJobAgeSeconds ?? 0)));
-    this.gauge(registry, "scepgate_certificate_expiry_seconds", "Seconds until the certificate's notAfter (negative once expired).", ["profile", "cert"], "certificates",
+    this.gauge(registry, "scepgate_certificate_expiry_seconds", "Seconds until the certificate's notAfter (negative once expired).", ["profile", "cert"], "certificates", "min",
       (g, rows: readonly CertificateExpiry[]) => rows.forEach((c) => g.set({ profile: c.profile, cert: c.cert }, (c.notAfter.getTime() - this.now()) / 1000)));
-    this.gauge(registry, "scepgate_upstream_up", "1 when the profile's upstream CA answered its last exchange or probe, else 0.", ["profile"], "upstreams",
+    this.gauge(registry, "scepgate_upstream_up", "1 when the profile's upstream CA answered its last exchange or probe, else 0.", ["profile"], "upstreams", "max",
       (g, rows: readonly UpstreamState[]) => rows.forEach((u) => g.set({ profile: u.profile }, u.up ? 1 : 0)));
     // Registered after the gauges, so its collect runs once theirs have started their reads: it waits for them,
     // and a source failing in this scrape is counted in this scrape.
@@ -99,6 +99,8 @@ export class ScrapeGauges {
     help: string,
     labelNames: readonly L[],
     source: SourceName,
+    // How `serve --processes N` combines the children's samples: every child reads the same shared source, so not a sum.
+    aggregator: Aggregator,
     fill: (gauge: Gauge<L>, rows: T) => void,
   ): void {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect with the gauge as `this`
@@ -108,6 +110,7 @@ export class ScrapeGauges {
       help,
       labelNames,
       registers: [registry],
+      aggregator,
       async collect() {
         this.reset();
         const rows = await self.read<T>(source);

@@ -24,6 +24,11 @@ export interface ProfilePolicyOptions {
 export class ProfilePolicy implements ApprovalPolicy {
   constructor(private readonly o: ProfilePolicyOptions) {}
 
+  /** Rules and a static (or no) challenge read nothing but the request; OTPs are consumed, webhooks called. */
+  get sideEffectFree(): boolean {
+    return this.o.challenge.mode === "none" || this.o.challenge.mode === "static";
+  }
+
   async evaluate(input: PolicyInput): Promise<PolicyDecision> {
     const broken = checkRules(input.csr, this.o.rules);
     if (broken) return { decision: "reject", failInfo: FailInfo.badRequest, reason: broken, challenge: "not-required" };

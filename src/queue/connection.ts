@@ -3,7 +3,8 @@
  * its own with `maxRetriesPerRequest: null` (a Worker refuses ioredis's
  * default of 20), so they are separate from the store's connection.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { openEndpoint, type RedisEndpoint } from "../store/redis-endpoint.js";
 
 /** The ioredis connection type BullMQ queues and workers are given. */
 export type QueueConnection = Redis;
@@ -12,13 +13,14 @@ export type QueueConnection = Redis;
 export type QueueConnectionFactory = () => QueueConnection;
 
 /**
- * A connection for BullMQ to `url`, which is what the store accepts too:
- * `redis://…`, `rediss://…`, an absolute unix socket path (`/run/redis.sock?db=0`)
- * or `unix:/run/redis.sock` (see store/connect.ts).
+ * A connection for BullMQ to `endpoint`, the same the store connects to (a
+ * URL, a unix socket path, or a Sentinel-monitored primary: see
+ * store/redis-endpoint.ts; a string is a URL). BullMQ's duplicates of it
+ * (blocking reads) follow a failover the same way.
  */
-export function connectQueueRedis(url: string): QueueConnection {
-  const m = /^unix:(?:\/\/)?(\/.*)$/i.exec(url);
-  const redis = new Redis(m?.[1] ?? url, { maxRetriesPerRequest: null, connectionName: "scepgate-queue" });
+export function connectQueueRedis(endpoint: RedisEndpoint | string): QueueConnection {
+  const target = typeof endpoint === "string" ? { url: endpoint } : endpoint;
+  const redis = openEndpoint(target, { maxRetriesPerRequest: null, connectionName: "scepgate-queue" });
   redis.on("error", () => undefined); // reconnects by itself; BullMQ reports what fails
   return redis;
 }

@@ -59,3 +59,16 @@ export function enrollUpstream(profile: Profile, tx: Transaction, csr?: Csr): Pr
     messageType: tx.messageType,
   });
 }
+
+/**
+ * Issues an `approved` transaction of a profile whose CA is inline (the
+ * embedded CA) and records the result; returns the record as it is then.
+ * Whoever finds such a record runs it: the approval that wrote `approved`
+ * may have died before its issuance (two writes), and no queue or worker
+ * would move it on. Recording is from `approved` only, so of two runs one
+ * certificate is kept.
+ */
+export async function issueInline(deps: ForwardDeps, profile: Profile, tx: Transaction, csr?: Csr): Promise<Transaction> {
+  const result = await enrollUpstream(profile, tx, csr);
+  return (await recordUpstreamResult(deps, tx, result, ["approved"])) ?? (await deps.store.get(profile.name, tx.transactionId)) ?? tx;
+}

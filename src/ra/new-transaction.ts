@@ -28,6 +28,11 @@ export function csrSubjectAltNames(csr: Csr): string[] {
   }
 }
 
+/** Base64 of DER bytes without copying them first (`Buffer.from(uint8array)` copies; a view does not). */
+export function derBase64(der: Uint8Array): string {
+  return Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString("base64");
+}
+
 export function newTransaction(i: NewTransactionInput): Transaction {
   const at = i.now.toISOString();
   return {
@@ -37,12 +42,12 @@ export function newTransaction(i: NewTransactionInput): Transaction {
     messageType: i.messageType,
     state: i.state,
     source: i.source,
-    csr: Buffer.from(i.csr.der).toString("base64"),
+    csr: derBase64(i.csr.der),
     subject: i.csr.subjectText,
     commonName: i.csr.commonName,
     sans: csrSubjectAltNames(i.csr),
     key: i.csr.key(),
-    requesterCert: Buffer.from(i.requesterCert).toString("base64"),
+    requesterCert: derBase64(i.requesterCert),
     requesterKeyId: keyId(i.requesterSpki),
     challenge: i.challenge,
     context: i.context,

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { FailInfo } from "../protocol/index.js";
 import { OperatorError } from "./errors.js";
-import { enrollUpstream, recordUpstreamResult } from "./forward.js";
+import { issueInline } from "./forward.js";
 import type { Profile } from "./profile.js";
 import type {
   ApprovalOutcome, AuditEvent, Clock, ForwardQueue, Logger, OneTimePasswords, RequestStats, Transaction, TransactionFilter, TransactionState, TransactionStore,
@@ -66,6 +66,11 @@ export class Operator {
    */
   async approve(id: string, actor: string): Promise<Transaction> {
     const tx = await this.findCurrent(id);
+    if (tx.state === "approved" && this.deps.profile(tx.profile)?.upstream.inline) {
+      // Approved before, but the issuance did not follow (the process died between the two writes): issue it now.
+      this.deps.logger.warn({ profile: tx.profile, id, actor }, "request was approved but not issued; issuing it now");
+      return this.forward(tx);
+    }
     const needed = this.deps.profile(tx.profile)?.settings.approvals ?? 1;
     const result = await this.addApproval(tx, actor, needed);
     if (result.outcome === "recorded") {
@@ -119,10 +124,7 @@ export class Operator {
   /** Starts the issuance of an approved request: inline on the embedded CA, else through the forward queue. */
   private async forward(approved: Transaction): Promise<Transaction> {
     const profile = this.deps.profile(approved.profile);
-    if (profile?.upstream.inline) {
-      const result = await enrollUpstream(profile, approved);
-      return (await recordUpstreamResult(this.deps, approved, result, ["approved"])) ?? approved;
-    }
+    if (profile?.upstream.inline) return issueInline(this.deps, profile, approved);
     if (!this.deps.queue) throw new Error("no forward queue: approved requests cannot be forwarded from here");
     await this.deps.queue.enqueueForward(approved.profile, approved.transactionId);
     return approved;

@@ -171,6 +171,12 @@ export interface RequestStats {
 /** Outcome of remembering a request's senderNonce (DESIGN.md "Nonces"). */
 export type NonceCheck = "fresh" | "resent" | "replay";
 
+/** What {@link TransactionStore.createChecked} did: nothing on a replay; else created, or found `tx` already there. */
+export type CheckedCreate =
+  | { nonce: "replay"; created: false; tx: undefined }
+  | { nonce: Exclude<NonceCheck, "replay">; created: true; tx: Transaction }
+  | { nonce: Exclude<NonceCheck, "replay">; created: false; tx: Transaction };
+
 export interface TransactionStore {
   get(profile: string, transactionId: string): Promise<Transaction | undefined>;
   getById(id: string): Promise<Transaction | undefined>;
@@ -205,6 +211,18 @@ export interface TransactionStore {
    * "replay" when a different one was.
    */
   checkNonce(profile: string, nonce: Uint8Array, messageDigest: string, windowMs: number): Promise<NonceCheck>;
+  /**
+   * {@link checkNonce} and {@link get} at once, in one round trip (what a
+   * CertPoll needs, and a PKCSReq before policy); absent: the two calls.
+   */
+  lookup?(profile: string, transactionId: string, nonce: Uint8Array, messageDigest: string, windowMs: number): Promise<{ nonce: NonceCheck; tx: Transaction | undefined }>;
+  /**
+   * {@link checkNonce} and {@link create} at once, in one round trip, for a
+   * request whose (side-effect-free) policy ran before its record was looked
+   * up: a replay writes nothing; otherwise the record is created unless one
+   * exists, which is returned. Absent: lookup, then create.
+   */
+  createChecked?(tx: Transaction, actor: string, nonce: { nonce: Uint8Array; digest: string; windowMs: number }): Promise<CheckedCreate>;
   /** Resolves with the record once it reaches a final state, or undefined after `timeoutMs`. */
   waitForFinal(profile: string, transactionId: string, timeoutMs: number): Promise<Transaction | undefined>;
   /**
@@ -302,4 +320,10 @@ export interface PolicyInput {
 
 export interface ApprovalPolicy {
   evaluate(input: PolicyInput): Promise<PolicyDecision>;
+  /**
+   * True when evaluate() changes nothing and asks no one (no one-time
+   * password consumed, no webhook called): it may then run before the
+   * record is looked up, and for a request that turns out to be a resend.
+   */
+  readonly sideEffectFree?: boolean;
 }

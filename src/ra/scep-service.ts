@@ -8,8 +8,8 @@ import {
   decodeRequest, FailInfo, formatCapabilities, isRequestType, MalformedMessageError, MessageType, messageTypeName, ScepgateCapabilities,
   type ScepRequest,
 } from "../protocol/index.js";
-import { handleEnrollment, type EnrollmentDeps } from "./enrollment.js";
-import { handlePoll } from "./poll.js";
+import { enrollChecked, handleEnrollment, type EnrollmentDeps } from "./enrollment.js";
+import { handlePoll, lookupRequest } from "./poll.js";
 import { handleQuery } from "./query.js";
 import type { Profile } from "./profile.js";
 import type { RequestContext } from "./ports.js";
@@ -94,7 +94,12 @@ export class RaScepService implements ScepService {
 
   private async dispatch(p: Profile, req: ScepRequest, message: Uint8Array, context: RequestContext): Promise<Uint8Array> {
     const digest = createHash("sha256").update(message).digest("hex");
-    const nonce = await this.deps.store.checkNonce(p.name, req.senderNonce, digest, p.settings.replayWindowMs);
+    // One round trip: a new PKCSReq (side-effect-free policy) is checked and recorded by one script, and
+    // PKCSReq and CertPoll otherwise get their record with the nonce check.
+    const early = req.messageType === MessageType.PKCSReq || req.messageType === MessageType.RenewalReq ? await enrollChecked(this.deps, p, req, digest, context) : undefined;
+    if (early && "answer" in early) return early.answer;
+    const known = early?.lookup ?? (req.messageType === MessageType.GetCert || req.messageType === MessageType.GetCRL ? undefined : await lookupRequest(this.deps.store, p, req, digest));
+    const nonce = known?.nonce ?? (await this.deps.store.checkNonce(p.name, req.senderNonce, digest, p.settings.replayWindowMs));
     const now = this.deps.clock.now();
     // NOTE(certmonger): its daemon builds the GetCertInitial with the senderNonce of its PKCSReq. A CertPoll only
     // reads the signer's own transaction and its answer is encrypted to that key, so a reused nonce gains nothing.
@@ -104,9 +109,9 @@ export class RaScepService implements ScepService {
     switch (req.messageType) {
       case MessageType.PKCSReq:
       case MessageType.RenewalReq:
-        return handleEnrollment(this.deps, p, req, nonce, context);
+        return handleEnrollment(this.deps, p, req, nonce, context, known);
       case MessageType.CertPoll:
-        return handlePoll(this.deps, p, req);
+        return handlePoll(this.deps, p, req, known?.tx);
       case MessageType.GetCert:
       case MessageType.GetCRL:
         return handleQuery(this.deps, p, req);

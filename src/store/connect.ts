@@ -1,9 +1,10 @@
 /**
  * Connecting to Redis and checking it is fit to hold enrollments: the only
- * place the store module makes a connection.
+ * place the store module makes a command connection (from a RedisEndpoint).
  */
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis } from "ioredis";
 import { RedisPolicyError, StoreError } from "./errors.js";
+import { openEndpoint, type RedisEndpoint } from "./redis-endpoint.js";
 
 /** Options of {@link connectRedis}. */
 export interface ConnectRedisOptions {
@@ -12,15 +13,13 @@ export interface ConnectRedisOptions {
 }
 
 /**
- * A connection to `url`: `redis://[:password@]host:port/db`, `rediss://…`
- * (TLS), an absolute unix socket path (`/run/redis.sock?db=0`) or the same as
- * `unix:/run/redis.sock`. Options are ioredis's defaults otherwise; a BullMQ
+ * A command connection to `endpoint` (a URL or a Sentinel-monitored primary,
+ * see redis-endpoint.ts; a string is a URL). Options are ioredis's defaults otherwise; a BullMQ
  * worker needs its own connection with `maxRetriesPerRequest: null`.
  */
-export function connectRedis(url: string, opts: ConnectRedisOptions = {}): Redis {
+export function connectRedis(endpoint: RedisEndpoint | string, opts: ConnectRedisOptions = {}): Redis {
   // Auto-pipelining batches the commands of concurrent requests into one write: fewer syscalls under load.
-  const options: RedisOptions = { lazyConnect: opts.lazy ?? false, enableAutoPipelining: true };
-  return new Redis(unixSchemeToPath(url), options);
+  return openEndpoint(typeof endpoint === "string" ? { url: endpoint } : endpoint, { lazyConnect: opts.lazy ?? false, enableAutoPipelining: true });
 }
 
 /**
@@ -66,12 +65,6 @@ export async function pingRedis(redis: Redis, timeoutMs = 1_000): Promise<boolea
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** `unix:/path` or `unix:///path` (with an optional `?db=N`) → `/path?db=N`, which ioredis reads as a socket. */
-function unixSchemeToPath(url: string): string {
-  const m = /^unix:(?:\/\/)?(\/.*)$/i.exec(url);
-  return m?.[1] ?? url;
 }
 
 /** The connection type, for code outside the store that holds one without using ioredis itself. */

@@ -4,6 +4,8 @@
  */
 export { checkRedisPolicy, connectRedis, pingRedis, type ConnectRedisOptions, type RedisClient } from "./connect.js";
 export { RedisPolicyError, StoreError } from "./errors.js";
+export { describeEndpoint, type RedisEndpoint, type SentinelEndpoint } from "./redis-endpoint.js";
+export { ReplicationError, type Durability } from "./durability.js";
 export { StoreKeys, STATE_ORDER } from "./keys.js";
 export { uiSessionSecret } from "./ui-session-secret.js";
 export { countByProfileAndState, type ProfileStateCount } from "./transaction-stats.js";

@@ -10,6 +10,7 @@
  */
 import type { Redis } from "ioredis";
 import type { OneTimePasswords } from "../ra/ports.js";
+import { durableWrites, type DurableWrite, type Durability } from "./durability.js";
 import { StoreError } from "./errors.js";
 import { StoreKeys } from "./keys.js";
 
@@ -70,6 +71,8 @@ export interface RedisOneTimePasswordsOptions {
   redis: Redis;
   /** Prefix of every key, e.g. `scepgate:` (the same as the transaction store's). */
   prefix: string;
+  /** Replicas an issued or consumed password must reach before the call resolves (redis.waitReplicas; default none). */
+  durability?: Durability;
 }
 
 /**
@@ -84,9 +87,11 @@ export function foldSubjectCn(cn: string): string {
 export class RedisOneTimePasswords implements OneTimePasswords {
   readonly keys: StoreKeys;
   private readonly redis: Redis;
+  private readonly durable: DurableWrite;
 
   constructor(opts: RedisOneTimePasswordsOptions) {
     this.redis = opts.redis;
+    this.durable = durableWrites(opts.redis, opts.durability);
     this.keys = new StoreKeys(opts.prefix);
     const commands = opts.redis as unknown as Record<string, unknown>;
     if (typeof commands[ISSUE_COMMAND] !== "function") opts.redis.defineCommand(ISSUE_COMMAND, { lua: ISSUE, numberOfKeys: 1 });
@@ -99,7 +104,7 @@ export class RedisOneTimePasswords implements OneTimePasswords {
     if (subjectCn === "") throw new StoreError("a one-time password's subject CN must not be empty (leave it out for any subject)");
     const at = expiresAt.getTime();
     if (!Number.isFinite(at)) throw new StoreError("a one-time password needs a valid expiry");
-    await this.call(ISSUE_COMMAND, this.keys.otp(profile, password), at, subjectCn === undefined ? "" : foldSubjectCn(subjectCn));
+    await this.durable(() => this.call(ISSUE_COMMAND, this.keys.otp(profile, password), at, subjectCn === undefined ? "" : foldSubjectCn(subjectCn)));
   }
 
   /** True when `password` was valid for `profile` and `subjectCn` at `now`; it is then used up. */
@@ -110,7 +115,8 @@ export class RedisOneTimePasswords implements OneTimePasswords {
   /** {@link consume} with the reason it did not work. A wrong-subject or expired attempt leaves the password alone. */
   async attempt(profile: string, password: string, subjectCn: string | undefined, now: Date): Promise<OtpOutcome> {
     const cn = subjectCn === undefined ? "" : foldSubjectCn(subjectCn);
-    const reply = await this.call(CONSUME_COMMAND, this.keys.otp(profile, password), now.getTime(), cn);
+    // Durable too: a use lost in a failover would make the password valid once more.
+    const reply = await this.durable(() => this.call(CONSUME_COMMAND, this.keys.otp(profile, password), now.getTime(), cn));
     const outcome = typeof reply === "number" ? OUTCOMES.get(reply) : undefined;
     if (outcome === undefined) throw new StoreError(`unexpected one-time password reply ${String(reply)}`);
     return outcome;

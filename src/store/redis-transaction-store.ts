@@ -11,6 +11,7 @@ import {
   type Approval,
   type ApprovalOutcome,
   type AuditEvent,
+  type CheckedCreate,
   type Clock,
   type NonceCheck,
   type RequestStats,
@@ -20,6 +21,7 @@ import {
   type TransactionPatch,
   type TransactionStore,
 } from "../ra/ports.js";
+import { durableWrites, type DurableWrite, type Durability } from "./durability.js";
 import { StoreError } from "./errors.js";
 import { FinalWaiters } from "./final-waiters.js";
 import { StoreKeys } from "./keys.js";
@@ -46,6 +48,8 @@ export interface RedisTransactionStoreOptions {
   subscriber?: () => Redis;
   /** Time source for updatedAt when a patch brings none (default: system clock). */
   clock?: Clock;
+  /** Replicas each record write must reach before it resolves (redis.waitReplicas; default none); see durability.ts. */
+  durability?: Durability;
 }
 
 /** {@link TransactionStore} on Redis; see keys.ts for the key layout. */
@@ -56,11 +60,13 @@ export class RedisTransactionStore implements TransactionStore {
   private readonly scripts: StoreScripts;
   private readonly clock: Clock;
   private readonly waiters: FinalWaiters;
+  private readonly durable: DurableWrite;
 
   constructor(opts: RedisTransactionStoreOptions) {
     this.redis = opts.redis;
     this.keys = new StoreKeys(opts.prefix);
     this.scripts = installScripts(opts.redis);
+    this.durable = durableWrites(opts.redis, opts.durability);
     this.clock = opts.clock ?? { now: () => new Date() };
     const connect = opts.subscriber ?? (() => opts.redis.duplicate());
     this.waiters = new FinalWaiters(this.keys.changes(), connect, (id) => this.getById(id));
@@ -79,13 +85,27 @@ export class RedisTransactionStore implements TransactionStore {
 
   /** Creates the record unless one exists (atomically); audits "created". */
   async create(tx: Transaction, actor: string): Promise<{ created: boolean; tx: Transaction }> {
-    const reply = (await this.scripts.create(...this.writeArgs(tx, actor, "created"))) as [number, string[]?];
+    const reply = (await this.durable(() => this.scripts.create(...this.writeArgs(tx, actor, "created")))) as [number, string[]?];
     if (reply[0] === 1) return { created: true, tx: decodeRecordPairs(encodeFields(tx))! };
     const stored = decodeRecordPairs(reply[1] ?? []);
     if (!stored || !owns(stored, tx.profile, tx.transactionId)) {
       throw new StoreError(`record id ${tx.id} is taken by another transaction`);
     }
     return { created: false, tx: stored };
+  }
+
+  /** The nonce check and {@link create} in one round trip (one script); see {@link TransactionStore.createChecked}. */
+  async createChecked(tx: Transaction, actor: string, nonce: { nonce: Uint8Array; digest: string; windowMs: number }): Promise<CheckedCreate> {
+    const nonceKey = this.keys.nonce(tx.profile, Buffer.from(nonce.nonce).toString("hex"));
+    const [keys, args] = this.writeArgs(tx, actor, "created");
+    const reply = await this.durable(() => this.scripts.createChecked(keys, args, nonceKey, nonce.digest, Math.max(1, Math.ceil(nonce.windowMs))));
+    const [check, created, pairs] = Array.isArray(reply) ? (reply as [unknown, number?, string[]?]) : [];
+    if (typeof check !== "string" || !NONCE_CHECKS.has(check)) throw new StoreError(`unexpected createChecked reply ${String(check)}`);
+    if (check === "replay") return { nonce: "replay", created: false, tx: undefined };
+    if (created === 1) return { nonce: check as "fresh" | "resent", created: true, tx };
+    const stored = decodeRecordPairs(pairs ?? []);
+    if (!stored || !owns(stored, tx.profile, tx.transactionId)) throw new StoreError(`record id ${tx.id} is taken by another transaction`);
+    return { nonce: check as "fresh" | "resent", created: false, tx: stored };
   }
 
   /** Moves the finished attempt `previous` to its own id and writes `tx` in its place (atomically); see {@link TransactionStore.supersede}. */
@@ -98,7 +118,7 @@ export class RedisTransactionStore implements TransactionStore {
       id: archivedId, profile: tx.profile, transactionId: tx.transactionId, event: "superseded", actor: audit.actor, reason: audit.reason, at: tx.createdAt,
     });
     const keys = this.keys.supersedeKeys(tx.profile, tx.id, archivedId);
-    const reply = await this.scripts.supersede(keys, [...args, archivedId, String(previous.attempt ?? 1), ...section(superseded)]);
+    const reply = await this.durable(() => this.scripts.supersede(keys, [...args, archivedId, String(previous.attempt ?? 1), ...section(superseded)]));
     return reply === 1;
   }
 
@@ -116,7 +136,7 @@ export class RedisTransactionStore implements TransactionStore {
     const updatedAt = patch.updatedAt ?? this.clock.now().toISOString();
     const fields = encodeFields({ ...mutableFields(patch), updatedAt });
     const event = encodeAuditBase({ id, profile, transactionId, event: audit.event, actor: audit.actor, reason: audit.reason, at: updatedAt });
-    const reply = await this.scripts.transition(this.keys.writeKeys(profile, id), [
+    const reply = await this.durable(() => this.scripts.transition(this.keys.writeKeys(profile, id), [
       id,
       this.keys.changes(),
       JSON.stringify(profile),
@@ -125,7 +145,7 @@ export class RedisTransactionStore implements TransactionStore {
       ...section(from),
       ...section(event),
       ...section(fields),
-    ]);
+    ]));
     return Array.isArray(reply) ? decodeRecordPairs(reply as string[]) : undefined;
   }
 
@@ -135,7 +155,7 @@ export class RedisTransactionStore implements TransactionStore {
     const id = transactionRecordId(profile, transactionId);
     const base = { id, profile, transactionId, actor: approval.by, at: approval.at };
     const counted = needed > 1 ? encodeAuditBase({ ...base, event: "approval" }) : [];
-    const reply = await this.scripts.approve(this.keys.writeKeys(profile, id), [
+    const reply = await this.durable(() => this.scripts.approve(this.keys.writeKeys(profile, id), [
       id,
       this.keys.changes(),
       JSON.stringify(profile),
@@ -147,7 +167,7 @@ export class RedisTransactionStore implements TransactionStore {
       ...section(encodeAuditBase({ ...base, event: "approved" })),
       ...section(encodeFields({ updatedAt: approval.at })),
       ...section(encodeFields({ state: "approved", decidedBy: approval.by })),
-    ]);
+    ]));
     return approvalOutcome(reply);
   }
 
@@ -181,6 +201,17 @@ export class RedisTransactionStore implements TransactionStore {
     const reply = await this.scripts.checkNonce(key, messageDigest, Math.max(1, Math.ceil(windowMs)));
     if (typeof reply !== "string" || !NONCE_CHECKS.has(reply)) throw new StoreError(`unexpected nonce reply ${String(reply)}`);
     return reply as NonceCheck;
+  }
+
+  /** {@link checkNonce} and {@link get} in one round trip (one script); see {@link TransactionStore.lookup}. */
+  async lookup(profile: string, transactionId: string, nonce: Uint8Array, messageDigest: string, windowMs: number): Promise<{ nonce: NonceCheck; tx: Transaction | undefined }> {
+    const nonceKey = this.keys.nonce(profile, Buffer.from(nonce).toString("hex"));
+    const recordKey = this.keys.record(transactionRecordId(profile, transactionId));
+    const reply = await this.scripts.lookup(nonceKey, recordKey, messageDigest, Math.max(1, Math.ceil(windowMs)));
+    const [check, pairs] = Array.isArray(reply) ? (reply as [unknown, string[]?]) : [];
+    if (typeof check !== "string" || !NONCE_CHECKS.has(check)) throw new StoreError(`unexpected lookup reply ${String(check)}`);
+    const tx = decodeRecordPairs(pairs ?? []);
+    return { nonce: check as NonceCheck, tx: tx && owns(tx, profile, transactionId) ? tx : undefined };
   }
 
   /** Resolves with the record once final (issued, rejected, failed), or undefined after `timeoutMs`. */

@@ -72,6 +72,32 @@ return {1}
 `;
 
 /**
+ * createChecked: KEYS = writeKeys, then the nonce key; ARGV = the ARGV of
+ * CREATE, then digest, windowMs. The nonce check of NONCE and CREATE in one
+ * round trip, for a request whose policy ran before its record was looked
+ * up: {'replay'} writes nothing; else {check, 1} when created, {check, 0,
+ * HGETALL} when a record was already there.
+ */
+const CREATE_CHECKED = `${PRELUDE}
+local NONCE_KEY = KEYS[#KEYS]
+local digest, window = ARGV[#ARGV - 1], ARGV[#ARGV]
+local check = 'replay'
+if redis.call('SET', NONCE_KEY, digest, 'NX', 'PX', window) then check = 'fresh'
+elseif redis.call('GET', NONCE_KEY) == digest then check = 'resent' end
+if check == 'replay' then return {check} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {check, 0, redis.call('HGETALL', KEYS[1])} end
+local id, s = ARGV[1], ARGV[6]
+if not POS[s] then return redis.error_reply('ERR scepgate: unknown state ' .. s) end
+local a, i = section(7)
+local f = section(i)
+redis.call('HSET', KEYS[1], unpack(f))
+index(id, ARGV[5], s)
+audit(a, nil, s)
+publish(ARGV[2], id, s)
+return {check, 1}
+`;
+
+/**
  * supersede: KEYS = writeKeys of the current record, then the record and
  * audit keys of the archive (StoreKeys.supersedeKeys). ARGV = id, channel,
  * profileJson, txidJson, score, state, section(created-audit pairs),
@@ -198,24 +224,40 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return 'resent' end
 return 'replay'
 `;
 
+/**
+ * lookup: KEYS = nonce key, record key; ARGV = digest, windowMs. The nonce
+ * check of NONCE and the record (HGETALL) in one round trip: what a CertPoll
+ * needs, and what a PKCSReq needs before policy. Returns {check, HGETALL}.
+ */
+const LOOKUP = `
+local check = 'replay'
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then check = 'fresh'
+elseif redis.call('GET', KEYS[1]) == ARGV[1] then check = 'resent' end
+return {check, redis.call('HGETALL', KEYS[2])}
+`;
+
 type Arg = string | number;
 type ScriptCall = (...args: Arg[]) => Promise<unknown>;
 
 /** The scripts bound to one connection. Each takes its KEYS, then its ARGV. */
 export interface StoreScripts {
   create(keys: string[], args: Arg[]): Promise<unknown>;
+  createChecked(keys: string[], args: Arg[], nonceKey: string, digest: string, windowMs: number): Promise<unknown>;
   supersede(keys: string[], args: Arg[]): Promise<unknown>;
   transition(keys: string[], args: Arg[]): Promise<unknown>;
   approve(keys: string[], args: Arg[]): Promise<unknown>;
   checkNonce(key: string, digest: string, windowMs: number): Promise<unknown>;
+  lookup(nonceKey: string, recordKey: string, digest: string, windowMs: number): Promise<unknown>;
 }
 
 const DEFINITIONS = {
   scepgateStoreCreate: { lua: CREATE, numberOfKeys: WRITE_KEY_COUNT },
+  scepgateStoreCreateChecked: { lua: CREATE_CHECKED, numberOfKeys: WRITE_KEY_COUNT + 1 },
   scepgateStoreSupersede: { lua: SUPERSEDE, numberOfKeys: WRITE_KEY_COUNT + 2 },
   scepgateStoreTransition: { lua: TRANSITION, numberOfKeys: WRITE_KEY_COUNT },
   scepgateStoreApprove: { lua: APPROVE, numberOfKeys: WRITE_KEY_COUNT },
   scepgateStoreNonce: { lua: NONCE, numberOfKeys: 1 },
+  scepgateStoreLookup: { lua: LOOKUP, numberOfKeys: 2 },
 } as const;
 
 /**
@@ -234,10 +276,12 @@ export function installScripts(redis: Redis): StoreScripts {
   };
   return {
     create: (keys, args) => call("scepgateStoreCreate", [...keys, ...args]),
+    createChecked: (keys, args, nonceKey, digest, windowMs) => call("scepgateStoreCreateChecked", [...keys, nonceKey, ...args, digest, windowMs]),
     supersede: (keys, args) => call("scepgateStoreSupersede", [...keys, ...args]),
     transition: (keys, args) => call("scepgateStoreTransition", [...keys, ...args]),
     approve: (keys, args) => call("scepgateStoreApprove", [...keys, ...args]),
     checkNonce: (key, digest, windowMs) => call("scepgateStoreNonce", [key, digest, windowMs]),
+    lookup: (nonceKey, recordKey, digest, windowMs) => call("scepgateStoreLookup", [nonceKey, recordKey, digest, windowMs]),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The servers under test, as the bench needs them:
  *
- * - {@link startGate}: `node [FLAGS] bin/scepgate.js serve --config FILE`,
+ * - {@link startGate}: `node [FLAGS] dist/src/cli/main.js serve --config FILE --processes N`,
  *   started here rather than with test/harness/scepgate.ts because the bench
  *   needs node flags on the server (`--cpu-prof`) and sends the server's log
  *   to a file: the harness captures output into a string in the calling
@@ -17,7 +17,14 @@ import { registerCleanup } from "../harness/cleanup.js";
 import { freePort } from "../harness/ports.js";
 import { sleep } from "../harness/process.js";
 import { uniquePrefix } from "../harness/redis.js";
-import { childEnv, REPO_ROOT, SCEPGATE_BIN } from "../harness/scepgate.js";
+import { childEnv, REPO_ROOT } from "../harness/scepgate.js";
+
+/**
+ * The compiled command the bench built at its start (run.ts: `npm run build`), run directly rather than
+ * through bin/scepgate.js: that one falls back to the sources through tsx (~50 MB more per process, and
+ * slower) as soon as any source file is newer than the build, e.g. when someone edits the tree mid-run.
+ */
+export const COMPILED_MAIN = join(REPO_ROOT, "dist", "src", "cli", "main.js");
 
 export interface GateOptions {
   /** Working dir of this instance (config file and log go here). */
@@ -31,6 +38,8 @@ export interface GateOptions {
   /** Node flags before the script, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
   label: string;
+  /** `serve --processes N` (1: one process, as before the supervisor). */
+  processes: number;
 }
 
 export interface Gate {
@@ -39,6 +48,7 @@ export interface Gate {
   readonly pid: number;
   readonly logFile: string;
   readonly keyPrefix: string;
+  readonly processes: number;
   /** SIGTERM (a clean exit, so --cpu-prof writes its profile), SIGKILL after 15 s. */
   stop(): Promise<void>;
 }
@@ -59,7 +69,7 @@ export async function startGate(o: GateOptions): Promise<Gate> {
   writeFileSync(configFile, `# written by test/bench/servers.ts\n${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const logFile = join(o.dir, `${o.label}.log`);
   const fd = openSync(logFile, "a");
-  const child: ChildProcess = spawn(process.execPath, [...(o.nodeFlags ?? []), SCEPGATE_BIN, "serve", "--config", configFile], {
+  const child: ChildProcess = spawn(process.execPath, [...(o.nodeFlags ?? []), COMPILED_MAIN, "serve", "--config", configFile, "--processes", String(o.processes)], {
     cwd: o.dir,
     env: childEnv(),
     detached: true,
@@ -83,7 +93,8 @@ export async function startGate(o: GateOptions): Promise<Gate> {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) });
       await res.arrayBuffer();
-      if (res.ok) break;
+      // With a supervisor, /healthz answers once the first child listens: wait for all of them.
+      if (res.ok && (o.processes === 1 || allListening(logFile))) break;
     } catch {
       // not up yet
     }
@@ -101,6 +112,7 @@ export async function startGate(o: GateOptions): Promise<Gate> {
     pid,
     logFile,
     keyPrefix,
+    processes: o.processes,
     stop: async () => {
       if (!exited) {
         killGroup(pid, "SIGTERM");
@@ -112,6 +124,15 @@ export async function startGate(o: GateOptions): Promise<Gate> {
       unregister();
     },
   };
+}
+
+/** The supervisor's line saying every child listens (cluster-supervisor.ts). */
+function allListening(logFile: string): boolean {
+  try {
+    return readFileSync(logFile, "utf8").includes('"msg":"scepgate serve processes listening"');
+  } catch {
+    return false;
+  }
 }
 
 /** The last lines of a log file, on one line. */

@@ -178,7 +178,9 @@ class ScepgateProcess {
     if (configFile) await writeConfig(configFile, baseConfig(this.port, dataDir, this.redis?.url, keyPrefix, this.opts));
     const env = childEnv(this.opts.env);
     if (this.opts.noConfig) env["SCEPGATE_LISTEN_PORT"] = String(this.port);
-    const args = [SCEPGATE_BIN, "serve", ...(configFile ? ["--config", configFile] : []), ...(this.opts.args ?? [])];
+    // One process unless the test asks for the cluster (`args: ["--processes", "N"]`): fast starts, and pid() is the server.
+    const processes = this.opts.args?.includes("--processes") ? [] : ["--processes", "1"];
+    const args = [SCEPGATE_BIN, "serve", ...(configFile ? ["--config", configFile] : []), ...processes, ...(this.opts.args ?? [])];
     const p = startProcess(process.execPath, args, { cwd: dir, env, name: `scepgate:${this.port}`, echo: this.opts.echo ?? false });
     this.proc = p;
     this.exit = undefined;
