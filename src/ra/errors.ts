@@ -11,7 +11,7 @@ export class RaError extends Error {
 export type UpstreamErrorKind =
   /** No connection: the request never reached the CA (safe to send again). */
   | "unreachable"
-  /** Sent, no answer in time: the CA may or may not have it. */
+  /** Sent, no complete answer (none in time, or the connection broke): the CA may or may not have it. */
   | "timeout"
   /** An HTTP error status (`status`). */
   | "http"

@@ -111,7 +111,23 @@ async function readLimited(res: Response, operation: string): Promise<Uint8Array
   return Buffer.concat(parts);
 }
 
-/** Maps what fetch threw to an UpstreamError (UpstreamErrors pass through). */
+/**
+ * Errors before the request could be written: no connection, or a TLS
+ * handshake refused (the CA never saw the request, so sending it again is
+ * safe). Any other transport error may come after the CA got the request.
+ */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT",
+]);
+const TLS_CODE = /SSL|TLS|CERT|SIGNATURE|ISSUER/;
+
+/**
+ * Maps what fetch threw to an UpstreamError (UpstreamErrors pass through):
+ * `unreachable` only when the request was not sent (see NOT_SENT_CODES);
+ * a connection that broke after it (reset, closed) is `timeout`, like no
+ * answer in time: the CA may have it, so the forward worker asks (CertPoll)
+ * before sending it again.
+ */
 function transportError(operation: string, timeoutMs: number, err: unknown, closedHint: string): UpstreamError {
   if (err instanceof UpstreamError) return err;
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
@@ -122,9 +138,12 @@ function transportError(operation: string, timeoutMs: number, err: unknown, clos
   const message = e?.cause?.message;
   let detail = code ?? message ?? e?.message ?? String(err);
   // A TLS failure's code alone (ERR_SSL_…, UNABLE_TO_VERIFY_LEAF_SIGNATURE) does not say what was refused: keep the message too.
-  if (code !== undefined && message && message !== code && /SSL|TLS|CERT|SIGNATURE|ISSUER/.test(code)) detail = `${code}: ${message}`;
+  if (code !== undefined && message && message !== code && TLS_CODE.test(code)) detail = `${code}: ${message}`;
   if (code === "UND_ERR_SOCKET" && message) detail = `${code}: ${message}${closedHint}`;
-  return new UpstreamError(`upstream ${operation}: cannot reach the CA (${detail})`, "unreachable", undefined, { cause: err });
+  if (code !== undefined && (NOT_SENT_CODES.has(code) || TLS_CODE.test(code))) {
+    return new UpstreamError(`upstream ${operation}: cannot reach the CA (${detail})`, "unreachable", undefined, { cause: err });
+  }
+  return new UpstreamError(`upstream ${operation}: the connection to the CA broke before its answer (${detail})`, "timeout", undefined, { cause: err });
 }
 
 /** One printable line of an error body, at most ~200 characters. */

@@ -18,7 +18,7 @@ import { freePort } from "../../harness/ports.js";
 import { normalizeSerial, verifyCert } from "../../harness/openssl.js";
 import { startScepServer, type ScepServer } from "../../harness/upstream-ca.js";
 import {
-  clock, deviceCsr, recordingLogger, startBlackHole, startGarbage500, startRecordingProxy, testRaIdentity, uniqueCn, type RecordingLogger,
+  clock, deviceCsr, recordingLogger, startBlackHole, startGarbage500, startResetter, startRecordingProxy, testRaIdentity, uniqueCn, type RecordingLogger,
 } from "./upstream-support.js";
 
 const CHALLENGE = "upstream-s3cret";
@@ -248,6 +248,18 @@ describe("ScepUpstream transport failures", () => {
       expect(elapsed).toBeLessThan(2_000);
     } finally {
       await hole.stop();
+    }
+  });
+
+  it("fail/a connection reset after the request was sent is not 'unreachable': the CA may have it (timeout kind, asked before a resend)", async () => {
+    const resetter = await startResetter();
+    try {
+      const err = await upstreamError(new ScepUpstream(options(resetter.url)).caChain());
+      expect(err.kind).toBe("timeout");
+      expect(err.retryable).toBe(true);
+      expect(err.message).toMatch(/^upstream GetCACaps: the connection to the CA broke before its answer \((ECONNRESET|UND_ERR_SOCKET)/);
+    } finally {
+      await resetter.stop();
     }
   });
 

@@ -84,6 +84,25 @@ export async function startBlackHole(): Promise<TestServer> {
   };
 }
 
+/** A TCP server that reads the request and then resets the connection (RST) without answering: an upstream that dies mid-request. */
+export async function startResetter(): Promise<TestServer> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((s) => {
+    sockets.add(s);
+    s.once("data", () => s.resetAndDestroy());
+    s.on("error", () => undefined);
+    s.on("close", () => sockets.delete(s));
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}/scep`,
+    stop: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
 function stopHttp(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.closeAllConnections();
