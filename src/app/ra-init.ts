@@ -68,14 +68,8 @@ export async function initRaIdentity(loaded: LoadedConfig, o: RaInitOptions, log
   return { certFile: files.certFile, keyFile: files.keyFile, warnings };
 }
 
-export interface TokenRaInitOptions {
-  profile: string;
-  upstream?: string;
-  challenge?: string;
-  caFingerprint?: string;
-  subject?: string;
-  /** Store a new certificate even when the token has one under certLabel (the key is kept). */
-  force?: boolean;
+/** `ra init --pkcs11`: as {@link RaInitOptions}, where `force` stores a new certificate even when the token has one under certLabel (the key is kept). */
+export interface TokenRaInitOptions extends Omit<RaInitOptions, "outDir"> {
   /** RSA modulus size of a generated key. */
   bits?: number;
 }

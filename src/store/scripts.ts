@@ -58,8 +58,8 @@ end
  * section(audit pairs), section(record field pairs).
  * Returns {1} when created, {0, HGETALL} when a record was already there.
  */
-const CREATE = `${PRELUDE}
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
+/** The new record, its indexes, its first audit entry and its event, from CREATE's ARGV (a Lua fragment; returns on an unknown state). */
+const INSERT_RECORD = `
 local id, s = ARGV[1], ARGV[6]
 if not POS[s] then return redis.error_reply('ERR scepgate: unknown state ' .. s) end
 local a, i = section(7)
@@ -68,6 +68,11 @@ redis.call('HSET', KEYS[1], unpack(f))
 index(id, ARGV[5], s)
 audit(a, nil, s)
 publish(ARGV[2], id, s)
+`;
+
+const CREATE = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
+${INSERT_RECORD}
 return {1}
 `;
 
@@ -86,14 +91,7 @@ if redis.call('SET', NONCE_KEY, digest, 'NX', 'PX', window) then check = 'fresh'
 elseif redis.call('GET', NONCE_KEY) == digest then check = 'resent' end
 if check == 'replay' then return {check} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {check, 0, redis.call('HGETALL', KEYS[1])} end
-local id, s = ARGV[1], ARGV[6]
-if not POS[s] then return redis.error_reply('ERR scepgate: unknown state ' .. s) end
-local a, i = section(7)
-local f = section(i)
-redis.call('HSET', KEYS[1], unpack(f))
-index(id, ARGV[5], s)
-audit(a, nil, s)
-publish(ARGV[2], id, s)
+${INSERT_RECORD}
 return {check, 1}
 `;
 

@@ -8,6 +8,10 @@
  * The client neither queues commands while disconnected nor resends an
  * unanswered one after reconnecting, so an INCR is counted only when Redis
  * answered it, and never runs twice.
+ *
+ * With `waitReplicas` (a Sentinel topology) an INCR counts as acknowledged
+ * only once `WAIT` confirmed it on that many replicas: what scepgate's
+ * `redis.waitReplicas` promises, and what a failover must keep.
  */
 import type { RedisTopology } from "./redis-topology.js";
 
@@ -32,7 +36,8 @@ export interface AofCanary {
   stop(): Promise<void>;
 }
 
-export function startAofCanary(topology: RedisTopology, prefix: string): AofCanary {
+export function startAofCanary(topology: RedisTopology, prefix: string, o: { waitReplicas?: number } = {}): AofCanary {
+  const replicas = o.waitReplicas ?? 0;
   const writer = topology.client({ enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0 });
   const reader = topology.client({ maxRetriesPerRequest: null });
   let epoch = 0;
@@ -48,6 +53,7 @@ export function startAofCanary(topology: RedisTopology, prefix: string): AofCana
       const e = epoch;
       try {
         const v = await writer.incr(keyOf(e));
+        if (replicas > 0 && (await writer.wait(replicas, 1_000)) < replicas) continue; // not confirmed: not acknowledged
         ackedBy.set(e, Math.max(ackedBy.get(e) ?? 0, v));
         total++;
         await new Promise((r) => setTimeout(r, 1));

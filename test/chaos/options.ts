@@ -1,8 +1,13 @@
 /**
  * The chaos run's command line:
  *
- *   npm run chaos [-- --quick] [-- --seed N] [-- --appendfsync everysec|always]
+ *   npm run chaos [-- --quick] [-- --seed N] [-- --appendfsync everysec|always] [-- --redis single|sentinel]
  *                 [-- --devices N] [-- --kills N] [-- --window SECONDS] [-- --no-real-clients] [-- --json]
+ *
+ * `--redis sentinel`: a primary, a replica and three Sentinels
+ * (test/harness/sentinel.ts) instead of one redis-server; scepgate runs on
+ * `redis.sentinel` with its default `waitReplicas: 1`, and chaos kills the
+ * primary (whichever server it is then), the replica and the Sentinels.
  *
  * `--quick` (CI): 40 devices, 3 kills of each component over a 45 s window,
  * appendfsync everysec. Full (default): 200 devices, 8 kills of each over
@@ -11,8 +16,12 @@
 import { randomInt } from "node:crypto";
 import type { AppendFsync } from "./redis-topology.js";
 
+/** The Redis deployment under scepgate. */
+export type RedisKind = "single" | "sentinel";
+
 export interface ChaosRunOptions {
   quick: boolean;
+  redis: RedisKind;
   seed: number;
   modes: AppendFsync[];
   devices: number;
@@ -43,8 +52,11 @@ export function parseOptions(argv: readonly string[]): ChaosRunOptions {
   const quick = argv.includes("--quick");
   const fsync = value("--appendfsync");
   if (fsync !== undefined && fsync !== "everysec" && fsync !== "always") throw new Error(`--appendfsync: expected everysec or always, got ${fsync}`);
+  const redis = value("--redis") ?? "single";
+  if (redis !== "single" && redis !== "sentinel") throw new Error(`--redis: expected single or sentinel, got ${redis}`);
   return {
     quick,
+    redis,
     seed: Math.floor(num("--seed", randomInt(1, 2 ** 31))),
     modes: fsync ? [fsync] : quick ? ["everysec"] : ["everysec", "always"],
     devices: Math.floor(num("--devices", quick ? 40 : 200)),

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --quick] [-- --seed N] [-- --appendfsync everysec|always] [-- --json]`
+ * `npm run chaos [-- --quick] [-- --seed N] [-- --appendfsync everysec|always] [-- --redis single|sentinel] [-- --json]`
  *
  * Chaos under load (issue 12): fronts (`serve --no-workers`), workers
  * (`worker`), a redis-server with AOF and an idempotent upstream (a second
@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { cleanupAll } from "../harness/cleanup.js";
 import { REPO_ROOT } from "../harness/scepgate.js";
 import { parseOptions } from "./options.js";
-import { startAofRedis } from "./redis-topology.js";
+import { startSentinelTopology } from "../harness/sentinel.js";
+import { startAofRedis, type RedisTopology } from "./redis-topology.js";
 import { passed, reportJson, reportText, ACCEPTED_MEANS } from "./report.js";
 import { runScenario, type ScenarioResult } from "./scenario.js";
 
@@ -25,13 +26,13 @@ function log(line: string): void {
 
 async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
-  log(`${o.quick ? "quick" : "full"} run, seed ${o.seed} (repeat with --seed ${o.seed}), ${o.devices} devices, ${o.kills} kills per component over ${o.windowMs / 1000} s, appendfsync ${o.modes.join(" then ")}`);
+  log(`${o.quick ? "quick" : "full"} run, seed ${o.seed} (repeat with --seed ${o.seed}), ${o.devices} devices, ${o.kills} kills per component over ${o.windowMs / 1000} s, redis ${o.redis}, appendfsync ${o.modes.join(" then ")}`);
   const results: ScenarioResult[] = [];
   for (const mode of o.modes) {
     results.push(await runScenario({
-      label: `appendfsync-${mode}`,
+      label: `${o.redis === "sentinel" ? "sentinel" : "appendfsync"}-${mode}`,
       options: o,
-      redis: () => startAofRedis({ appendfsync: mode }),
+      redis: (): Promise<RedisTopology> => (o.redis === "sentinel" ? startSentinelTopology({ appendfsync: mode }) : startAofRedis({ appendfsync: mode })),
       artifactsDir: join(REPO_ROOT, "test-artifacts", "chaos"),
       log,
     }));

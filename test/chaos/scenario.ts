@@ -75,7 +75,8 @@ export async function runScenario(s: ScenarioOptions): Promise<ScenarioResult> {
 
     const runStarted = Date.now();
     const deadline = runStarted + o.windowMs + o.drainMs;
-    const canary = startAofCanary(redis, "chaos-canary:");
+    // On Sentinel, scepgate confirms its writes on one replica (redis.waitReplicas' default): the canary does the same.
+    const canary = startAofCanary(redis, "chaos-canary:", { waitReplicas: o.redis === "sentinel" ? 1 : 0 });
     // About four approvals per second of window per hundred manual requests: they are spread over the window.
     const perRound = Math.max(2, Math.ceil((4 * devices.filter((d) => d.profile === "manual").length) / (o.windowMs / 1000)));
     const operator = startOperator({ fronts: topology.endpoints, token: ADMIN_TOKEN, profile: "manual", rng: rng.fork("operator"), perRound, roundMs: [400, 1_200] });

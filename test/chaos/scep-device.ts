@@ -11,35 +11,16 @@
  */
 import { randomBytes, type KeyObject } from "node:crypto";
 import {
-  buildCsr, buildName, certificatesOf, implicitRejectionSecret, parseCertificate, spkiOf, type Certificate, type DecryptionKey,
+  buildCsr, buildName, implicitRejectionSecret, parseCertificate, spkiOf, type Certificate, type DecryptionKey,
 } from "../../src/crypto/index.js";
 import { buildRequest, decodeCertRep, encodeIssuerAndSubject, MessageType, PkiStatus, type RequestType } from "../../src/protocol/index.js";
 import { sleep } from "../harness/process.js";
 import { selfSignedDeviceCert } from "../support/pki.js";
 import type { Rng } from "./rng.js";
 
-/** The RA of one profile as a device sees it through GetCACert. */
-export interface RaView {
-  /** The certificate requests are encrypted to. */
-  recipient: Certificate;
-  /** Certificates that may sign CertReps. */
-  signers: Certificate[];
-  /** The trust anchor (self-issued). */
-  root: Certificate;
-}
-
-/** GetCACert of `url`, split into the RA's encryption and signing certificates and the root. */
-export async function fetchRaView(url: string): Promise<RaView> {
-  const res = await fetch(`${url}?operation=GetCACert`, { signal: AbortSignal.timeout(15_000) });
-  const body = new Uint8Array(await res.arrayBuffer());
-  if (!res.ok) throw new Error(`GetCACert ${url}: HTTP ${res.status}`);
-  const all = certificatesOf(body).map(parseCertificate);
-  const signers = all.filter((c) => !c.isSelfIssued && !c.keyUsage?.keyCertSign);
-  const root = all.find((c) => c.isSelfIssued);
-  const recipient = signers.find((c) => c.keyUsage?.keyEncipherment) ?? signers[0];
-  if (!recipient || !root) throw new Error(`GetCACert ${url}: no RA or no CA certificate`);
-  return { recipient, signers, root };
-}
+// The RA as a device sees it, from GetCACert: the same view the pipeline tests' device uses.
+export { fetchRaView, type RaView } from "../integration/pipeline/device.js";
+import type { RaView } from "../integration/pipeline/device.js";
 
 /** What one exchange gave the device. */
 export type AnswerKind = "PENDING" | "SUCCESS" | "FAILURE" | "http-4xx" | "http-5xx" | "network" | "bad-reply";

@@ -13,7 +13,7 @@ import { sleep } from "../../harness/process.js";
 import { selfSignedDeviceCert } from "../../support/pki.js";
 
 /** The RA as a device sees it through GetCACert. */
-interface RaView {
+export interface RaView {
   /** The certificate requests are encrypted to. */
   recipient: Certificate;
   /** Certificates that may sign CertReps (every RA certificate). */
@@ -22,7 +22,7 @@ interface RaView {
   root: Certificate;
 }
 
-async function fetchRaView(url: string): Promise<RaView> {
+export async function fetchRaView(url: string): Promise<RaView> {
   const res = await fetch(`${url}?operation=GetCACert`, { signal: AbortSignal.timeout(15_000) });
   const body = new Uint8Array(await res.arrayBuffer());
   if (!res.ok) throw new Error(`GetCACert ${url}: HTTP ${res.status}`);

@@ -66,32 +66,23 @@ export interface TestServer {
 }
 
 /** Accepts TCP connections and reads requests, never answers. */
-export async function startBlackHole(): Promise<TestServer> {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((s) => {
-    sockets.add(s);
-    s.on("data", () => undefined);
-    s.on("error", () => undefined);
-    s.on("close", () => sockets.delete(s));
-  });
-  const port = await listen(server);
-  return {
-    url: `http://127.0.0.1:${port}/scep`,
-    stop: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
+export function startBlackHole(): Promise<TestServer> {
+  return startTcpServer((s) => s.on("data", () => undefined));
 }
 
 /** A TCP server that reads the request and then resets the connection (RST) without answering: an upstream that dies mid-request. */
-export async function startResetter(): Promise<TestServer> {
+export function startResetter(): Promise<TestServer> {
+  return startTcpServer((s) => s.once("data", () => s.resetAndDestroy()));
+}
+
+/** A raw TCP server whose connections `onSocket` handles; stop() destroys them all. */
+async function startTcpServer(onSocket: (s: Socket) => void): Promise<TestServer> {
   const sockets = new Set<Socket>();
   const server = createNetServer((s) => {
     sockets.add(s);
-    s.once("data", () => s.resetAndDestroy());
     s.on("error", () => undefined);
     s.on("close", () => sockets.delete(s));
+    onSocket(s);
   });
   const port = await listen(server);
   return {
