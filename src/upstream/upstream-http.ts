@@ -114,11 +114,10 @@ async function readLimited(res: Response, operation: string): Promise<Uint8Array
 /**
  * Errors before the request could be written: no connection, or a TLS
  * handshake refused (the CA never saw the request, so sending it again is
- * safe). Any other transport error may come after the CA got the request.
+ * safe). Any other transport error may come after the CA got the request
+ * (ETIMEDOUT too: it can end an established connection).
  */
-const NOT_SENT_CODES = new Set([
-  "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT",
-]);
+const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "UND_ERR_CONNECT_TIMEOUT"]);
 const TLS_CODE = /SSL|TLS|CERT|SIGNATURE|ISSUER/;
 
 /**
