@@ -10,7 +10,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { LoadedConfig } from "../config/index.js";
+import type { LoadedConfig, ProfileConfig } from "../config/index.js";
 import { buildName, parseCertificate } from "../crypto/index.js";
 import { generateTokenKey, hasTokenKey, openTokenKey, readTokenCertificate, writeTokenCertificate } from "../hsm/index.js";
 import type { Logger } from "../ra/ports.js";
@@ -37,6 +37,22 @@ export class RaInitError extends Error {
   override name = "RaInitError";
 }
 
+/** What both forms of `ra init` ask of the upstream: where, its pin and challenge, the RA subject, TLS and timing (the options win over the profile). */
+async function upstreamEnrollment(cfg: ProfileConfig, o: Pick<RaInitOptions, "profile" | "caFingerprint" | "challenge" | "subject">, url: string, logger: Logger) {
+  return {
+    url,
+    caFingerprint: o.caFingerprint ?? cfg.upstream?.caFingerprint,
+    challenge: o.challenge ?? cfg.upstream?.challenge,
+    subject: o.subject ?? defaultRaSubject(o.profile),
+    timeoutMs: cfg.upstream?.timeout ?? 30_000,
+    tls: url.toLowerCase().startsWith("https:") ? await readUpstreamTls(cfg.upstream?.tls, o.profile) : undefined,
+    pollIntervalMs: Math.min(cfg.upstream?.pollInterval ?? 10_000, 10_000),
+    maxWaitMs: 60 * 60_000,
+    logger,
+    clock: systemClock,
+  };
+}
+
 export async function initRaIdentity(loaded: LoadedConfig, o: RaInitOptions, logger: Logger): Promise<{ certFile: string; keyFile: string; warnings: string[] }> {
   const cfg = loaded.config.profiles[o.profile];
   if (!cfg) throw new RaInitError(`unknown profile "${o.profile}"`);
@@ -52,18 +68,9 @@ export async function initRaIdentity(loaded: LoadedConfig, o: RaInitOptions, log
     throw new RaInitError(`${files.certFile} exists already: the RA is enrolled (use --force to enroll again with the same key)`);
   }
   const { warnings } = await enrollRaIdentity({
-    url,
-    caFingerprint: o.caFingerprint ?? cfg.upstream?.caFingerprint,
-    challenge: o.challenge ?? cfg.upstream?.challenge,
-    subject: o.subject ?? defaultRaSubject(o.profile),
+    ...(await upstreamEnrollment(cfg, o, url, logger)),
     keyFile: files.keyFile,
     certFile: files.certFile,
-    timeoutMs: cfg.upstream?.timeout ?? 30_000,
-    tls: url.toLowerCase().startsWith("https:") ? await readUpstreamTls(cfg.upstream?.tls, o.profile) : undefined,
-    pollIntervalMs: Math.min(cfg.upstream?.pollInterval ?? 10_000, 10_000),
-    maxWaitMs: 60 * 60_000,
-    logger,
-    clock: systemClock,
   });
   return { certFile: files.certFile, keyFile: files.keyFile, warnings };
 }
@@ -102,12 +109,8 @@ export async function initTokenRaIdentity(loaded: LoadedConfig, o: TokenRaInitOp
     throw new RaInitError(`${key.token.name} holds a certificate labelled "${certLabel}" already: the RA is enrolled (use --force to store a new one for the same key)`);
   }
   if (url) {
-    const subject = o.subject ?? defaultRaSubject(o.profile);
     await enrollRaIdentity({
-      url,
-      caFingerprint: o.caFingerprint ?? cfg.upstream?.caFingerprint,
-      challenge: o.challenge ?? cfg.upstream?.challenge,
-      subject,
+      ...(await upstreamEnrollment(cfg, o, url, logger)),
       keyFile: "",
       certFile: "",
       key: { publicKey: key.publicKey, rejectionSecret: key.rejectionSecret },
@@ -115,12 +118,6 @@ export async function initTokenRaIdentity(loaded: LoadedConfig, o: TokenRaInitOp
         const cert = parseCertificate(der);
         writeTokenCertificate(key.token, certLabel, key.id, { der: cert.der, subject: cert.subject, issuer: cert.issuer, serialDer: serialDer(cert.serial) });
       },
-      timeoutMs: cfg.upstream?.timeout ?? 30_000,
-      tls: url.toLowerCase().startsWith("https:") ? await readUpstreamTls(cfg.upstream?.tls, o.profile) : undefined,
-      pollIntervalMs: Math.min(cfg.upstream?.pollInterval ?? 10_000, 10_000),
-      maxWaitMs: 60 * 60_000,
-      logger,
-      clock: systemClock,
     });
     return { key: key.source, certLabel, generated };
   }

@@ -93,8 +93,11 @@ export function uniquePrefix(label = "t"): string {
   return `${label}:${process.pid}:${randomBytes(4).toString("hex")}:`;
 }
 
-/** Sends PING over a raw socket; resolves true on `+PONG`. */
-export function pingRedis(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+/**
+ * Sends PING over a raw socket; resolves true on `+PONG` (with `anyReply`,
+ * on any RESP status or error, e.g. `-NOAUTH` from a server with a password).
+ */
+export function pingRedis(host: string, port: number, timeoutMs = 1_000, o: { anyReply?: boolean } = {}): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     let reply = "";
@@ -107,7 +110,7 @@ export function pingRedis(host: string, port: number, timeoutMs = 1_000): Promis
     socket.on("connect", () => socket.write("*1\r\n$4\r\nPING\r\n"));
     socket.on("data", (b: Buffer) => {
       reply += b.toString("latin1");
-      if (reply.includes("\r\n")) done(reply.startsWith("+PONG"));
+      if (reply.includes("\r\n")) done(o.anyReply ? /^[+-]/.test(reply) : reply.startsWith("+PONG"));
     });
   });
 }

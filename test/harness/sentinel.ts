@@ -15,7 +15,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Redis, type RedisOptions } from "ioredis";
 import { freePort } from "./ports.js";
-import { connect } from "node:net";
+import { pingRedis } from "./redis.js";
 import { sleep, startProcess, type ManagedProcess } from "./process.js";
 import { makeTempDir, removeTempDir } from "./tmp.js";
 
@@ -398,16 +398,6 @@ function flat(reply: unknown): Record<string, string> {
 }
 
 /** True when something on `port` answers a RESP PING at all (`+PONG`, or `-NOAUTH` when it requires a password). */
-function answers(port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: HOST, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write("*1\r\n$4\r\nPING\r\n"));
-    socket.on("data", (b: Buffer) => done(/^[+-]/.test(b.toString("latin1"))));
-  });
+function answers(port: number): Promise<boolean> {
+  return pingRedis(HOST, port, 1_000, { anyReply: true });
 }
